@@ -75,8 +75,9 @@ export class CpuSet implements Iterable<number> {
   }
 
   has(cpu: number): boolean {
-    const word = this.words[cpu >>> 5];
-    return word !== undefined && cpu >= 0 && ((word >>> (cpu & 31)) & 1) === 1;
+    // `>>>` and `&` would wrap 1.5, Infinity or 2^32 + 1 onto a real CPU, so only ids in range count.
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.words.length << 5) return false;
+    return ((this.words[cpu >>> 5]! >>> (cpu & 31)) & 1) === 1;
   }
 
   union(other: CpuSet): CpuSet {
@@ -139,7 +140,9 @@ export class CpuSet implements Iterable<number> {
 
   /** The lowest CPU ≥ from in the set, or -1 when there is none. */
   next(from: number): number {
-    if (from < 0) from = 0;
+    // Past the last word (checked before `>>>` can wrap a huge `from`) there is nothing.
+    if (!(from < this.words.length << 5)) return -1;
+    from = from < 0 ? 0 : Math.ceil(from);
     let w = from >>> 5;
     if (w >= this.words.length) return -1;
     let word = (this.words[w]! >>> (from & 31)) << (from & 31);
