@@ -1,0 +1,108 @@
+// A described host: exactly what its sysfs tree holds, file by file. Tests and the `demo` command
+// describe hosts with `host(...)` and write them out as a fake sysfs tree (fake-sysfs.ts).
+import { CpuSet, parseCpuList } from '../cpuset/index.js';
+import type { HugepagePool } from './topology.js';
+
+export interface HugepageSpec {
+  readonly node: number;
+  readonly sizeKb: number;
+  readonly total: number;
+  readonly free: number;
+  readonly surplus?: number;
+}
+
+export interface HostSpec {
+  readonly nodes: number;
+  readonly coresPerNode: number;
+  /** SMT threads per core. */
+  readonly threads: number;
+  /**
+   * CPU numbering, with C cores in all and T threads per core: `intel` (default) numbers thread t
+   * of core c as c + t·C; `amd` as c·T + t (a core's threads are adjacent).
+   */
+  readonly siblings?: 'intel' | 'amd';
+  /** The `isolated` file; default "" (nothing isolated, as without `isolcpus`). */
+  readonly pool?: string;
+  /**
+   * The `online` file; default every CPU. CPUs left out are offline and shown as the kernel does:
+   * absent from node cpulists, from sibling lists, and without a thread_siblings_list.
+   */
+  readonly online?: string;
+  /** No `node*` directories (a kernel without NUMA). */
+  readonly noNumaDirs?: boolean;
+  /** No `isolated` file. */
+  readonly noIsolated?: boolean;
+  /** No `online` file. */
+  readonly noOnline?: boolean;
+  /** No thread_siblings_list files. */
+  readonly noSiblings?: boolean;
+  /** Hugepage pools; a node not named here has no hugepages directory. */
+  readonly hugepages?: readonly HugepageSpec[];
+}
+
+/** The content of every file of the tree; null where the file is missing. */
+export interface HostDescription {
+  readonly isolated: CpuSet | null;
+  readonly online: CpuSet | null;
+  /** null: no `node*` directories. */
+  readonly nodes: readonly { readonly id: number; readonly cpus: CpuSet }[] | null;
+  /** thread_siblings_list of each CPU that has one, by CPU. */
+  readonly siblings: ReadonlyMap<number, CpuSet>;
+  /** Sorted by node, then size. */
+  readonly hugepages: readonly HugepagePool[];
+}
+
+function checkCount(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`host: ${name} must be an integer ≥ ${min}, got ${value}`);
+}
+
+function hugepagePools(spec: HostSpec): HugepagePool[] {
+  const pools = (spec.hugepages ?? []).map((h) => {
+    if (spec.noNumaDirs) throw new RangeError('host: hugepages need node directories');
+    checkCount('hugepage node', h.node, 0);
+    if (h.node >= spec.nodes) throw new RangeError(`host: hugepages on node ${h.node}, which does not exist`);
+    checkCount('hugepage size', h.sizeKb, 1);
+    return Object.freeze({ node_id: h.node, size_kb: h.sizeKb, total: h.total, free_kernel: h.free, surplus: h.surplus ?? 0 });
+  });
+  pools.sort((a, b) => a.node_id - b.node_id || a.size_kb - b.size_kb);
+  pools.forEach((p, i) => {
+    const before = pools[i - 1];
+    if (before && before.node_id === p.node_id && before.size_kb === p.size_kb) {
+      throw new RangeError(`host: hugepages of ${p.size_kb} kB on node ${p.node_id} given twice`);
+    }
+  });
+  return pools;
+}
+
+export function host(spec: HostSpec): HostDescription {
+  checkCount('nodes', spec.nodes, 1);
+  checkCount('coresPerNode', spec.coresPerNode, 1);
+  checkCount('threads', spec.threads, 1);
+  const cores = spec.nodes * spec.coresPerNode;
+  const threads = spec.threads;
+  const cpuOf = spec.siblings === 'amd' ? (c: number, t: number) => c * threads + t : (c: number, t: number) => c + t * cores;
+  const all = CpuSet.range(0, cores * threads - 1);
+  const online = spec.online === undefined ? all : parseCpuList(spec.online);
+
+  const coreThreads = Array.from({ length: cores }, (_, c) =>
+    CpuSet.from(Array.from({ length: threads }, (_, t) => cpuOf(c, t))).intersect(online),
+  );
+  const nodes = Array.from({ length: spec.nodes }, (_, id) =>
+    Object.freeze({
+      id,
+      cpus: coreThreads.slice(id * spec.coresPerNode, (id + 1) * spec.coresPerNode).reduce((a, b) => a.union(b), CpuSet.EMPTY),
+    }),
+  );
+  const siblings = new Map<number, CpuSet>();
+  if (!spec.noSiblings) {
+    for (const threadsOfCore of coreThreads) for (const cpu of threadsOfCore) siblings.set(cpu, threadsOfCore);
+  }
+
+  return Object.freeze({
+    isolated: spec.noIsolated ? null : parseCpuList(spec.pool ?? ''),
+    online: spec.noOnline ? null : online,
+    nodes: spec.noNumaDirs ? null : Object.freeze(nodes),
+    siblings,
+    hugepages: Object.freeze(hugepagePools(spec)),
+  });
+}

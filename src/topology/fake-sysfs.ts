@@ -1,0 +1,60 @@
+// Writes a described host as a sysfs tree, laid out as the reader expects and with the kernel's
+// trailing newlines. A rewrite replaces each file by a rename, so a daemon reading the tree while
+// a test changes counters never sees a half-written file.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HostDescription } from './fake-host.js';
+import { sysfsLayout } from './layout.js';
+import type { HugepageCounter } from './layout.js';
+
+/** Every file of the tree of `desc` under `dir`, with its content. */
+function filesOf(desc: HostDescription, dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const put = (path: string, content: string | number) => files.set(path, `${content}\n`);
+  if (desc.isolated) put(sysfsLayout.isolated(dir), desc.isolated.toString());
+  if (desc.online) put(sysfsLayout.online(dir), desc.online.toString());
+  for (const [cpu, threads] of desc.siblings) put(sysfsLayout.siblings(dir, cpu), threads.toString());
+  for (const node of desc.nodes ?? []) put(sysfsLayout.nodeCpulist(dir, node.id), node.cpus.toString());
+  for (const pool of desc.hugepages) {
+    const counter = (name: HugepageCounter) => sysfsLayout.hugepageCounter(dir, pool.node_id, pool.size_kb, name);
+    put(counter('nr_hugepages'), pool.total);
+    put(counter('free_hugepages'), pool.free_kernel);
+    put(counter('surplus_hugepages'), pool.surplus);
+  }
+  return files;
+}
+
+function writeTree(desc: HostDescription, dir: string, replace: boolean): void {
+  const files = filesOf(desc, dir);
+  for (const parent of new Set([...files.keys()].map((path) => dirname(path)))) mkdirSync(parent, { recursive: true });
+  for (const [path, content] of files) {
+    if (!replace) {
+      writeFileSync(path, content);
+      continue;
+    }
+    const temp = `${path}.tmp`;
+    writeFileSync(temp, content);
+    renameSync(temp, path);
+  }
+}
+
+/** Writes (or rewrites) the tree of `desc` under `dir`; files it does not describe are left alone. */
+export function writeSysfs(desc: HostDescription, dir: string): void {
+  writeTree(desc, dir, true);
+}
+
+export interface TempSysfs {
+  /** The sysfs root to pass as `--sysfs`. */
+  readonly path: string;
+  /** Removes the tree. */
+  readonly cleanup: () => void;
+}
+
+/** Writes `desc` into a new temporary directory. */
+export function tempSysfs(desc: HostDescription): TempSysfs {
+  const path = mkdtempSync(join(tmpdir(), 'epa-sysfs-'));
+  // A new tree has no reader yet: plain writes, no renames.
+  writeTree(desc, path, false);
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}

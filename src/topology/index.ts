@@ -1,0 +1,10 @@
+export type { HugepagePool, NumaNode, PhysicalCore, Topology } from './topology.js';
+export { TopologyError } from './errors.js';
+export { readTopology } from './read.js';
+export type { ReadOptions } from './read.js';
+export { readHugepagePools } from './hugepages.js';
+export { host } from './fake-host.js';
+export type { HostDescription, HostSpec, HugepageSpec } from './fake-host.js';
+export { tempSysfs, writeSysfs } from './fake-sysfs.js';
+export type { TempSysfs } from './fake-sysfs.js';
+export { SAMPLE_HOST } from './sample-host.js';

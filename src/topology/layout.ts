@@ -1,0 +1,31 @@
+// Where each fact lives under the sysfs root (SPEC §2). The reader and the fake-host writer both
+// use these, so a test tree has exactly the layout the daemon reads.
+import { join } from 'node:path';
+
+export type HugepageCounter = 'nr_hugepages' | 'free_hugepages' | 'surplus_hugepages';
+
+const NODE_DIR = /^node(\d+)$/;
+const HUGEPAGE_DIR = /^hugepages-(\d+)kB$/;
+
+export const sysfsLayout = {
+  isolated: (root: string) => join(root, 'devices/system/cpu/isolated'),
+  online: (root: string) => join(root, 'devices/system/cpu/online'),
+  siblings: (root: string, cpu: number) => join(root, `devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`),
+  nodes: (root: string) => join(root, 'devices/system/node'),
+  nodeCpulist: (root: string, node: number) => join(root, `devices/system/node/node${node}/cpulist`),
+  hugepages: (root: string, node: number) => join(root, `devices/system/node/node${node}/hugepages`),
+  hugepageCounter: (root: string, node: number, sizeKb: number, counter: HugepageCounter) =>
+    join(root, `devices/system/node/node${node}/hugepages/hugepages-${sizeKb}kB/${counter}`),
+};
+
+/** The number in a `node<N>` entry name, or undefined for other entries (`possible`, `online`, …). */
+export function nodeIdOf(entry: string): number | undefined {
+  const match = NODE_DIR.exec(entry);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The size in a `hugepages-<K>kB` entry name, or undefined for other entries. */
+export function hugepageSizeOf(entry: string): number | undefined {
+  const match = HUGEPAGE_DIR.exec(entry);
+  return match ? Number(match[1]) : undefined;
+}
