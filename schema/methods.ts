@@ -1,0 +1,306 @@
+// The API contract: one params and one result schema per method of SPEC section 4, and the table
+// that the validators, the RPC layer and the OpenRPC document are all built from.
+// Params are closed (except list_allocations); results are open: listed fields are required,
+// extra fields are allowed. An optional param is one `Type.Optional(...)` line in its object.
+import { Type } from 'typebox';
+import type { Static, TObject } from 'typebox';
+import {
+  CLOSED,
+  Count,
+  CountOrRelease,
+  CpuList,
+  EchoedServiceName,
+  HugepageEntry,
+  NodeId,
+  PreemptedEntry,
+  ServiceName,
+  SizeKb,
+} from './common.js';
+import type { ErrorReason } from './errors.js';
+
+const TotalAvailable = Type.Integer({ minimum: 0, description: 'Size of the pool' });
+const Remaining = Type.Integer({ minimum: 0, description: 'Pool CPUs that no service holds' });
+
+// allocate_cores
+
+export const AllocateCoresParams = Type.Object(
+  {
+    service_name: ServiceName,
+    num_of_cores: Type.Integer({
+      minimum: -1,
+      description: 'N > 0: exactly N CPUs; 0: the default share of the free pool; -1: release',
+    }),
+  },
+  CLOSED,
+);
+export type AllocateCoresParams = Static<typeof AllocateCoresParams>;
+
+export const AllocateCoresResult = Type.Object({
+  service_name: ServiceName,
+  num_of_cores: Type.Integer({ minimum: -1 }),
+  cores_allocated: Count,
+  allocated_cores: CpuList,
+  shared_cpus: CpuList,
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
+});
+export type AllocateCoresResult = Static<typeof AllocateCoresResult>;
+
+// allocate_cores_percent
+
+export const AllocateCoresPercentParams = Type.Object(
+  {
+    service_name: ServiceName,
+    percent: Type.Integer({
+      minimum: -1,
+      maximum: 100,
+      description: 'Share of the pool, rounded up; 0 or -1: release',
+    }),
+  },
+  CLOSED,
+);
+export type AllocateCoresPercentParams = Static<typeof AllocateCoresPercentParams>;
+
+export const AllocateCoresPercentResult = Type.Object({
+  service_name: ServiceName,
+  cores_allocated_count: Count,
+  allocated_cores: CpuList,
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
+});
+export type AllocateCoresPercentResult = Static<typeof AllocateCoresPercentResult>;
+
+// allocate_numa_cores
+
+export const AllocateNumaCoresParams = Type.Object(
+  {
+    service_name: ServiceName,
+    numa_node: NodeId,
+    num_of_cores: CountOrRelease,
+  },
+  CLOSED,
+);
+export type AllocateNumaCoresParams = Static<typeof AllocateNumaCoresParams>;
+
+export const AllocateNumaCoresResult = Type.Object({
+  service_name: ServiceName,
+  numa_node: NodeId,
+  num_of_cores: CountOrRelease,
+  cores_allocated: CpuList,
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
+  preempted: Type.Array(PreemptedEntry),
+});
+export type AllocateNumaCoresResult = Static<typeof AllocateNumaCoresResult>;
+
+// list_allocations
+
+/** Any params are accepted and ignored: older clients send `service_name`. */
+export const ListAllocationsParams = Type.Object({}, { additionalProperties: true });
+export type ListAllocationsParams = Static<typeof ListAllocationsParams>;
+
+export const AllocationEntry = Type.Object({
+  service_name: ServiceName,
+  allocated_cores: CpuList,
+  cores_count: Count,
+  is_explicit: Type.Boolean(),
+  explicit_cores: CpuList,
+  numa_nodes: Type.Array(NodeId),
+  hugepages: Type.Array(HugepageEntry),
+  stale_cores: CpuList,
+});
+export type AllocationEntry = Static<typeof AllocationEntry>;
+
+export const ListAllocationsResult = Type.Object({
+  total_allocations: Count,
+  total_allocated_cpus: Count,
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
+  allocations: Type.Array(AllocationEntry, { description: 'Sorted by service_name' }),
+});
+export type ListAllocationsResult = Static<typeof ListAllocationsResult>;
+
+// get_memory_info
+
+export const GetMemoryInfoParams = Type.Object({ service_name: Type.Optional(ServiceName) }, CLOSED);
+export type GetMemoryInfoParams = Static<typeof GetMemoryInfoParams>;
+
+export const HugepageCapacity = Type.Object({
+  size: SizeKb,
+  total: Type.Integer({ minimum: 0, description: 'nr_hugepages' }),
+  free: Type.Integer({ minimum: 0, description: 'max(0, min(free_kernel, total - reserved))' }),
+  free_kernel: Type.Integer({ minimum: 0, description: 'free_hugepages' }),
+  reserved: Type.Integer({ minimum: 0, description: 'Sum of the recorded reservations' }),
+});
+export type HugepageCapacity = Static<typeof HugepageCapacity>;
+
+export const NodeMemory = Type.Object({
+  capacity: Type.Array(HugepageCapacity, { description: 'Sorted by size' }),
+  allocations: Type.Record(
+    Type.String(),
+    Type.Record(Type.String({ pattern: '^[1-9][0-9]*$' }), Type.Integer({ minimum: 1 })),
+    { description: 'service name -> size in kB -> reserved count' },
+  ),
+});
+export type NodeMemory = Static<typeof NodeMemory>;
+
+export const GetMemoryInfoResult = Type.Object({
+  service_name: EchoedServiceName,
+  numa_hugepages: Type.Record(Type.String({ pattern: '^node[0-9]+$' }), NodeMemory, {
+    description: 'Every NUMA node, keyed "node<N>"',
+  }),
+});
+export type GetMemoryInfoResult = Static<typeof GetMemoryInfoResult>;
+
+// allocate_hugepages
+
+export const AllocateHugepagesParams = Type.Object(
+  {
+    service_name: ServiceName,
+    node_id: NodeId,
+    size_kb: SizeKb,
+    hugepages_requested: CountOrRelease,
+  },
+  CLOSED,
+);
+export type AllocateHugepagesParams = Static<typeof AllocateHugepagesParams>;
+
+export const AllocateHugepagesResult = Type.Object({
+  service_name: ServiceName,
+  hugepages_requested: CountOrRelease,
+  allocation_successful: Type.Literal(true),
+  message: Type.String(),
+  node_id: NodeId,
+  size_kb: SizeKb,
+});
+export type AllocateHugepagesResult = Static<typeof AllocateHugepagesResult>;
+
+// release_service
+
+export const ReleaseServiceParams = Type.Object({ service_name: ServiceName }, CLOSED);
+export type ReleaseServiceParams = Static<typeof ReleaseServiceParams>;
+
+export const ReleaseServiceResult = Type.Object({
+  service_name: ServiceName,
+  released_cores: CpuList,
+  released_hugepages: Type.Array(HugepageEntry),
+});
+export type ReleaseServiceResult = Static<typeof ReleaseServiceResult>;
+
+// get_topology
+
+export const GetTopologyParams = Type.Object({}, CLOSED);
+export type GetTopologyParams = Static<typeof GetTopologyParams>;
+
+export const TopologyNode = Type.Object({
+  node_id: NodeId,
+  cpus: CpuList,
+  pool_cpus: CpuList,
+  free_cpus: CpuList,
+  cores: Type.Array(CpuList, { description: "Each physical core's pool threads" }),
+  hugepage_sizes_kb: Type.Array(SizeKb),
+});
+export type TopologyNode = Static<typeof TopologyNode>;
+
+export const GetTopologyResult = Type.Object({
+  pool: CpuList,
+  online: CpuList,
+  numa_nodes: Type.Array(TopologyNode),
+});
+export type GetTopologyResult = Static<typeof GetTopologyResult>;
+
+// The table
+
+interface MethodDefinition<N extends string, P extends TObject, R extends TObject> {
+  readonly name: N;
+  readonly summary: string;
+  readonly params: P;
+  readonly result: R;
+  /** Domain errors the method can answer, besides the standard JSON-RPC ones. */
+  readonly errors: readonly ErrorReason[];
+}
+
+function method<const N extends string, P extends TObject, R extends TObject>(
+  definition: MethodDefinition<N, P, R>,
+): MethodDefinition<N, P, R> {
+  return Object.freeze(definition);
+}
+
+export const METHODS = [
+  method({
+    name: 'allocate_cores',
+    summary: 'Give a service exactly N CPUs from the free pool (automatic allocation)',
+    params: AllocateCoresParams,
+    result: AllocateCoresResult,
+    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'STATE_WRITE_FAILED'],
+  }),
+  method({
+    name: 'allocate_cores_percent',
+    summary: 'Give a service a percentage of the pool, rounded up',
+    params: AllocateCoresPercentParams,
+    result: AllocateCoresPercentResult,
+    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'STATE_WRITE_FAILED'],
+  }),
+  method({
+    name: 'allocate_numa_cores',
+    summary: "Replace a service's CPUs on one NUMA node with N explicit CPUs of that node",
+    params: AllocateNumaCoresParams,
+    result: AllocateNumaCoresResult,
+    errors: ['INSUFFICIENT_CPUS', 'NUMA_NODE_NOT_FOUND', 'NUMA_TOPOLOGY_UNAVAILABLE', 'STATE_WRITE_FAILED'],
+  }),
+  method({
+    name: 'list_allocations',
+    summary: 'List every service with its CPUs and hugepage reservations',
+    params: ListAllocationsParams,
+    result: ListAllocationsResult,
+    errors: [],
+  }),
+  method({
+    name: 'get_memory_info',
+    summary: 'Hugepage capacity and recorded reservations of every NUMA node',
+    params: GetMemoryInfoParams,
+    result: GetMemoryInfoResult,
+    errors: [],
+  }),
+  method({
+    name: 'allocate_hugepages',
+    summary: "Record (set or remove) a service's hugepage reservation on one node and size",
+    params: AllocateHugepagesParams,
+    result: AllocateHugepagesResult,
+    errors: ['NUMA_NODE_NOT_FOUND', 'HUGEPAGE_SIZE_NOT_FOUND', 'INSUFFICIENT_HUGEPAGES', 'STATE_WRITE_FAILED'],
+  }),
+  method({
+    name: 'release_service',
+    summary: 'Release every CPU and hugepage reservation of a service',
+    params: ReleaseServiceParams,
+    result: ReleaseServiceResult,
+    errors: ['STATE_WRITE_FAILED'],
+  }),
+  method({
+    name: 'get_topology',
+    summary: 'The pool, online CPUs and per-node CPUs, cores and hugepage sizes',
+    params: GetTopologyParams,
+    result: GetTopologyResult,
+    errors: [],
+  }),
+] as const;
+
+export type MethodTable = typeof METHODS;
+export type MethodName = MethodTable[number]['name'];
+export type MethodOf<M extends MethodName> = Extract<MethodTable[number], { name: M }>;
+export type ParamsOf<M extends MethodName> = Static<MethodOf<M>['params']>;
+export type ResultOf<M extends MethodName> = Static<MethodOf<M>['result']>;
+export type AnyMethod = MethodTable[number];
+
+// A Map, not an object: a name such as "toString" must not resolve to anything.
+const BY_NAME: ReadonlyMap<string, AnyMethod> = new Map(METHODS.map((m) => [m.name, m]));
+
+export function isMethodName(name: string): name is MethodName {
+  return BY_NAME.has(name);
+}
+
+export function methodByName<M extends MethodName>(name: M): MethodOf<M> {
+  return BY_NAME.get(name) as MethodOf<M>;
+}
+
+export const METHOD_NAMES: readonly MethodName[] = METHODS.map((m) => m.name);
