@@ -1,0 +1,9 @@
+// The durable ledger and its file; nothing outside this directory knows the path or the layout.
+export { LedgerStore, loadState } from './store.js';
+export type { LedgerStoreOptions, StateLogger } from './store.js';
+export { STATE_FILE, StateFileSchema, decodeState, encodeState } from './layout.js';
+export type { StateFile } from './layout.js';
+export { LOCK_FILE, StateLock } from './lock.js';
+export { durableWriter } from './writer.js';
+export type { StateWriter } from './writer.js';
+export { StateFileError, StateLockedError } from './errors.js';

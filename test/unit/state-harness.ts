@@ -1,0 +1,98 @@
+// Shared by the state tests: ledgers built from cpulists, ledgers compared as plain data, temp
+// state dirs, and a writer whose writes a test can hold back or make fail.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ledger } from '../../src/allocator/index.js';
+import type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord } from '../../src/allocator/index.js';
+import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
+import { durableWriter } from '../../src/state/index.js';
+import type { StateWriter } from '../../src/state/index.js';
+
+export interface RecordSpec {
+  explicit?: string;
+  policy?: PreemptionPolicy;
+  pool?: PoolName;
+  hugepages?: HugepageReservation[];
+}
+
+export function record(cpus: string, spec: RecordSpec = {}): ServiceRecord {
+  return {
+    cpus: parseCpuList(cpus),
+    explicit: spec.explicit === undefined ? CpuSet.EMPTY : parseCpuList(spec.explicit),
+    policy: spec.policy ?? 'legacy',
+    pool: spec.pool ?? 'isolated',
+    hugepages: spec.hugepages ?? [],
+  };
+}
+
+export function ledgerOf(records: Record<string, ServiceRecord>): Ledger {
+  return Ledger.fromRecords(Object.entries(records));
+}
+
+/** A ledger as plain data, for deep equality: every service and every field of its record. */
+export function plain(ledger: Ledger) {
+  return ledger.entries().map(([name, r]) => ({
+    name,
+    cpus: r.cpus.toString(),
+    explicit: r.explicit.toString(),
+    policy: r.policy,
+    pool: r.pool,
+    hugepages: r.hugepages.map(({ node_id, size_kb, count }) => ({ node_id, size_kb, count })),
+  }));
+}
+
+/** The plan of an update that adds (or replaces) one service. */
+export const put = (name: string, rec: ServiceRecord) => (current: Ledger) => ({
+  next: current.withChanges(new Map([[name, rec]])),
+  result: name,
+});
+
+/** A temp dir per test; `cleanup` removes them all. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  async make(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'epa-state-'));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+/**
+ * Writes through the real durable writer, and records every text it was asked to write. While
+ * `held`, each write waits for `release()`; `failNext` makes the next writes fail with that error
+ * (nothing reaches the disk).
+ */
+export class ControlledWriter implements StateWriter {
+  readonly texts: string[] = [];
+  held = false;
+  failNext: Error[] = [];
+  private waiting: (() => void)[] = [];
+
+  async write(dir: string, file: string, text: string): Promise<void> {
+    this.texts.push(text);
+    if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const failure = this.failNext.shift();
+    if (failure) throw failure;
+    await durableWriter.write(dir, file, text);
+  }
+
+  /** Lets the held writes go on, and stops holding. */
+  release(): void {
+    this.held = false;
+    for (const resume of this.waiting.splice(0)) resume();
+  }
+
+  get pending(): number {
+    return this.waiting.length;
+  }
+}
+
+export function errno(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
