@@ -1,0 +1,308 @@
+// One client connection: frames its bytes, hands each message to the handler while earlier ones
+// are still in flight, and writes the replies in request order, each ending in '\n'.
+//
+// Memory per connection stays bounded: while the socket's write buffer is full, or while
+// `maxInFlight` requests await their reply being written, reading pauses and no new request
+// starts, so a client that never reads its replies only stalls itself. Messages framed beyond that
+// wait in the backlog, at most one chunk's worth since reading is paused meanwhile.
+import type { Socket } from 'node:net';
+import type { Logger } from 'winston';
+import { MessageReader, type FrameEvent } from './framing.js';
+
+export interface ConnectionContext {
+  readonly id: number;
+  /** A child of the server's logger carrying the connection id. */
+  readonly logger: Logger;
+}
+
+/** Returns the reply text without its newline, or undefined when nothing is to be sent back. */
+export type MessageHandler = (message: string, conn: ConnectionContext) => Promise<string | undefined>;
+
+export type ProtocolErrorKind = 'oversized' | 'invalid-utf8';
+
+/** Returns the reply to a message the transport could not deliver; 'oversized' then closes. */
+export type ProtocolErrorHandler = (kind: ProtocolErrorKind, conn: ConnectionContext) => string;
+
+export interface ConnectionLimits {
+  readonly maxMessageBytes: number;
+  readonly maxInFlight: number;
+  readonly partialTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+interface Slot {
+  done: boolean;
+  reply: string | undefined;
+  /** Close the connection once this reply is written. */
+  last: boolean;
+}
+
+export class Connection {
+  readonly context: ConnectionContext;
+  readonly #socket: Socket;
+  readonly #reader: MessageReader;
+  readonly #handler: MessageHandler;
+  readonly #onProtocolError: ProtocolErrorHandler;
+  readonly #limits: ConnectionLimits;
+  #backlog: FrameEvent[] = [];
+  #slots: Slot[] = [];
+  #running = 0;
+  #paused = false;
+  #writeBlocked = false;
+  /** No more input will be taken: the peer ended, the server is closing, or a limit was hit. */
+  #stopped = false;
+  /** Our side is closing: nothing more is written. */
+  #ending = false;
+  #socketClosed = false;
+  #partialTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #stuckTimer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<void>;
+  #resolveDone: () => void = () => undefined;
+
+  constructor(
+    socket: Socket,
+    context: ConnectionContext,
+    handler: MessageHandler,
+    onProtocolError: ProtocolErrorHandler,
+    limits: ConnectionLimits,
+  ) {
+    this.#socket = socket;
+    this.context = context;
+    this.#handler = handler;
+    this.#onProtocolError = onProtocolError;
+    this.#limits = limits;
+    this.#reader = new MessageReader(limits.maxMessageBytes);
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onPeerEnd());
+    socket.on('drain', () => this.#onDrain());
+    socket.on('error', (error) => context.logger.debug('connection error', { error: error.message }));
+    socket.on('close', () => this.#onClose());
+    this.#updateIdle();
+  }
+
+  /** Settles once the socket has closed and no handler call of this connection is still running. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Take no more input and start nothing new; write the replies of requests in flight, then close. */
+  shutdown(): void {
+    if (this.#ending) return;
+    this.#stopInput();
+    this.#backlog = [];
+    this.#pump();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#stopped) return;
+    this.#clearIdle();
+    const events = this.#reader.push(chunk);
+    for (const event of events) this.#backlog.push(event);
+    this.#pump();
+    this.#updatePartialTimer(events.length > 0);
+  }
+
+  /** The peer sent EOF (a one-shot client may half-close and wait): answer, then close. */
+  #onPeerEnd(): void {
+    if (this.#stopped) return;
+    for (const event of this.#reader.end()) this.#backlog.push(event);
+    this.#stopInput();
+    this.#pump();
+  }
+
+  #onDrain(): void {
+    this.#writeBlocked = false;
+    this.#pump();
+  }
+
+  #onClose(): void {
+    this.#socketClosed = true;
+    this.#ending = true;
+    this.#slots = [];
+    this.#backlog = [];
+    this.#clearTimers();
+    this.context.logger.debug('connection closed');
+    this.#settleIfDone();
+  }
+
+  /** Writes every reply that is ready, in order, and starts queued messages while under the cap. */
+  #pump(): void {
+    for (;;) {
+      this.#flush();
+      if (this.#ending) return;
+      if (this.#backlog.length === 0 || this.#writeBlocked || this.#slots.length >= this.#limits.maxInFlight) {
+        break;
+      }
+      this.#dispatch(this.#backlog.shift()!);
+    }
+    if (this.#stopped && this.#backlog.length === 0 && this.#slots.length === 0) {
+      this.#end();
+      return;
+    }
+    this.#updateFlow();
+    this.#updateIdle();
+  }
+
+  #dispatch(event: FrameEvent): void {
+    if (event.kind === 'message') {
+      this.#startRequest(event.text);
+      return;
+    }
+    this.context.logger.debug('protocol error', { kind: event.kind, bytes: event.bytes });
+    const last = event.kind === 'oversized';
+    if (last) {
+      this.context.logger.warn('message over the size limit; closing', { bytes: event.bytes });
+      this.#stopInput();
+      this.#backlog = [];
+    }
+    let reply: string;
+    try {
+      reply = this.#onProtocolError(event.kind, this.context);
+    } catch (error) {
+      this.#handlerFailed(error);
+      this.#slots.push({ done: true, reply: undefined, last: true });
+      return;
+    }
+    this.#slots.push({ done: true, reply, last });
+  }
+
+  #startRequest(text: string): void {
+    const slot: Slot = { done: false, reply: undefined, last: false };
+    this.#slots.push(slot);
+    this.#running++;
+    void Promise.resolve()
+      .then(() => this.#handler(text, this.context))
+      .then(
+        (reply) => {
+          slot.reply = reply;
+        },
+        (error: unknown) => {
+          slot.last = true;
+          this.#handlerFailed(error);
+        },
+      )
+      .finally(() => {
+        slot.done = true;
+        this.#running--;
+        this.#pump();
+        this.#settleIfDone();
+      });
+  }
+
+  /**
+   * A handler must answer every message itself (the RPC layer turns its own failures into error
+   * replies); if one throws anyway, the connection is closed rather than leave the client waiting.
+   */
+  #handlerFailed(error: unknown): void {
+    this.context.logger.error('message handler failed; closing the connection', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    this.#stopInput();
+    this.#backlog = [];
+  }
+
+  #flush(): void {
+    while (!this.#ending && this.#slots[0]?.done === true) {
+      const slot = this.#slots.shift()!;
+      if (slot.reply !== undefined) this.#write(slot.reply);
+      if (slot.last) this.#end();
+    }
+  }
+
+  #write(text: string): void {
+    if (!this.#socket.writable) return;
+    if (!this.#socket.write(text + '\n')) this.#writeBlocked = true;
+  }
+
+  /** Reads only while the writer keeps up and fewer than maxInFlight replies are outstanding. */
+  #updateFlow(): void {
+    const read =
+      !this.#stopped && !this.#ending && !this.#writeBlocked && this.#slots.length < this.#limits.maxInFlight;
+    if (read && this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+      // The wait was ours, not the client's: its partial message gets a fresh timer.
+      this.#updatePartialTimer(true);
+    } else if (!read && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+      this.#clearPartialTimer();
+    }
+  }
+
+  #updatePartialTimer(restart: boolean): void {
+    if (!this.#reader.hasPartial || this.#paused || this.#stopped) {
+      this.#clearPartialTimer();
+      return;
+    }
+    if (this.#partialTimer !== undefined && !restart) return;
+    this.#clearPartialTimer();
+    this.#partialTimer = setTimeout(() => {
+      this.#partialTimer = undefined;
+      this.context.logger.warn('incomplete message timed out; closing', {
+        timeoutMs: this.#limits.partialTimeoutMs,
+      });
+      this.shutdown();
+    }, this.#limits.partialTimeoutMs);
+  }
+
+  /** Idle: no bytes coming in, no request running (a backlog held up by a client not reading counts). */
+  #updateIdle(): void {
+    const idle = !this.#ending && this.#slots.length === 0 && !this.#reader.hasPartial;
+    if (!idle) {
+      this.#clearIdle();
+    } else if (this.#idleTimer === undefined) {
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        this.context.logger.debug('idle connection closed', { timeoutMs: this.#limits.idleTimeoutMs });
+        this.shutdown();
+      }, this.#limits.idleTimeoutMs);
+    }
+  }
+
+  #stopInput(): void {
+    this.#stopped = true;
+    this.#clearPartialTimer();
+    this.#updateFlow();
+  }
+
+  /** Half-closes once what is written has been flushed, then releases the socket. */
+  #end(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#slots = [];
+    this.#backlog = [];
+    this.#clearIdle();
+    this.#clearPartialTimer();
+    this.#socket.end(() => this.#socket.destroy());
+    // A client that will not take its last bytes gets as long as it would get to finish a
+    // message; then the socket goes, so closing never waits on a client for ever.
+    this.#stuckTimer = setTimeout(() => {
+      this.context.logger.debug('client not reading its last replies; dropping the connection');
+      this.#socket.destroy();
+    }, this.#limits.partialTimeoutMs);
+  }
+
+  #settleIfDone(): void {
+    if (this.#socketClosed && this.#running === 0) this.#resolveDone();
+  }
+
+  #clearIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #clearPartialTimer(): void {
+    clearTimeout(this.#partialTimer);
+    this.#partialTimer = undefined;
+  }
+
+  #clearTimers(): void {
+    this.#clearIdle();
+    this.#clearPartialTimer();
+    clearTimeout(this.#stuckTimer);
+    this.#stuckTimer = undefined;
+  }
+}

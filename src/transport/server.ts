@@ -1,0 +1,138 @@
+// The Unix socket listener (SPEC §3): owns the socket file and the connection limit, and gives
+// each client its own Connection. It knows bytes and lines only; `handler` gives them meaning.
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, chown } from 'node:fs/promises';
+import type { Logger } from 'winston';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+import { Connection, type MessageHandler, type ProtocolErrorHandler } from './connection.js';
+import { prepareSocketPath, resolveGroup } from './socket-file.js';
+
+export interface ServerOptions {
+  readonly socketPath: string;
+  /** Mode of the socket file; default 0o660. */
+  readonly socketMode?: number;
+  /** Group owning the socket file: a gid, or a name looked up in /etc/group. */
+  readonly socketGroup?: string | number;
+  readonly maxMessageBytes?: number;
+  readonly maxConnections?: number;
+  /** Requests per connection whose reply is not yet written before reading pauses. */
+  readonly maxInFlightPerConnection?: number;
+  readonly partialTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly handler: MessageHandler;
+  readonly onProtocolError: ProtocolErrorHandler;
+  readonly logger: Logger;
+}
+
+export const SERVER_DEFAULTS = {
+  socketMode: 0o660,
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  maxConnections: 1024,
+  maxInFlightPerConnection: 256,
+  partialTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+} as const;
+
+export interface SocketServer {
+  readonly socketPath: string;
+  /** Client connections currently open. */
+  readonly connectionCount: number;
+  /**
+   * Stops accepting (the socket file goes at once), lets in-flight requests finish and their
+   * replies be written, closes every connection. Settles when all of that is done.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The socket is bound with umask 0o177 so the file starts as 0600 and is never more open than
+ * `socketMode`, then chmodded (and chowned to `socketGroup`). Node binds synchronously inside
+ * `listen()`, so the process-wide umask is restored before any other code runs.
+ */
+function listenPrivately(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const previous = process.umask(0o177);
+    try {
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(previous);
+    }
+  });
+}
+
+export async function startServer(options: ServerOptions): Promise<SocketServer> {
+  const { socketPath, logger, handler, onProtocolError } = options;
+  const socketMode = options.socketMode ?? SERVER_DEFAULTS.socketMode;
+  const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
+  const limits = {
+    maxMessageBytes: options.maxMessageBytes ?? SERVER_DEFAULTS.maxMessageBytes,
+    maxInFlight: options.maxInFlightPerConnection ?? SERVER_DEFAULTS.maxInFlightPerConnection,
+    partialTimeoutMs: options.partialTimeoutMs ?? SERVER_DEFAULTS.partialTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs,
+  };
+  const gid = options.socketGroup === undefined ? undefined : await resolveGroup(options.socketGroup);
+  await prepareSocketPath(socketPath);
+
+  const connections = new Set<Connection>();
+  let open = 0;
+  let nextId = 1;
+  const server = createServer({ allowHalfOpen: true });
+  const stopped = new Promise<void>((resolve) => server.once('close', resolve));
+
+  server.on('connection', (socket: Socket) => {
+    if (open >= maxConnections) {
+      logger.warn('connection refused: too many connections', { maxConnections });
+      socket.destroy();
+      return;
+    }
+    const id = nextId++;
+    const connection = new Connection(
+      socket,
+      { id, logger: logger.child({ connection: id }) },
+      handler,
+      onProtocolError,
+      limits,
+    );
+    open++;
+    connections.add(connection);
+    socket.once('close', () => open--);
+    void connection.done.then(() => connections.delete(connection));
+    connection.context.logger.debug('connection opened');
+  });
+
+  await listenPrivately(server, socketPath);
+  server.on('error', (error) => logger.error('socket server error', { error: error.message }));
+  try {
+    await chmod(socketPath, socketMode);
+    if (gid !== undefined) await chown(socketPath, -1, gid);
+  } catch (error) {
+    server.close();
+    await stopped;
+    throw error;
+  }
+  logger.info('listening', { socket: socketPath, mode: socketMode.toString(8) });
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath,
+    get connectionCount() {
+      return open;
+    },
+    close() {
+      closing ??= (async () => {
+        // Closing the listener also unlinks the socket file (libuv does it before closing the
+        // descriptor, so it never removes a file a newer daemon has just bound).
+        server.close();
+        for (const connection of connections) connection.shutdown();
+        await Promise.all([...connections].map((connection) => connection.done));
+        await stopped;
+        logger.info('socket closed', { socket: socketPath });
+      })();
+      return closing;
+    },
+  };
+}
