@@ -1,0 +1,73 @@
+// A small JSON-RPC client over the daemon's socket: one persistent connection, newline framing,
+// replies matched to requests by id. The CLI, the integration tests and the benchmark use it.
+import { createConnection, type Socket } from 'node:net';
+import { JSONRPCClient, type JSONRPCResponse } from 'json-rpc-2.0';
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export class SocketClient {
+  private buffer = '';
+  private readonly rpc: JSONRPCClient;
+  private closedError: Error | undefined;
+  private lastId = 0;
+
+  private constructor(private readonly socket: Socket) {
+    this.rpc = new JSONRPCClient((request) => {
+      if (this.closedError) return Promise.reject(this.closedError);
+      this.socket.write(`${JSON.stringify(request)}\n`);
+      return Promise.resolve();
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('close', () => this.fail(new Error('connection closed by the daemon')));
+    socket.on('error', (error) => this.fail(error));
+  }
+
+  static connect(path: string): Promise<SocketClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(path);
+      socket.once('connect', () => {
+        socket.removeListener('error', reject);
+        resolve(new SocketClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  private onData(chunk: string): void {
+    this.buffer += chunk;
+    let newline = this.buffer.indexOf('\n');
+    while (newline >= 0) {
+      const line = this.buffer.slice(0, newline);
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line.trim() !== '') this.rpc.receive(JSON.parse(line) as JSONRPCResponse);
+      newline = this.buffer.indexOf('\n');
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.closedError) return;
+    this.closedError = error;
+    this.rpc.rejectAllPendingRequests(error.message);
+  }
+
+  /** Calls a method; a JSON-RPC error rejects with RpcError (code, message, data). */
+  async call<R = unknown>(method: string, params: Record<string, unknown> = {}): Promise<R> {
+    const response = await this.rpc.requestAdvanced({ jsonrpc: '2.0', id: ++this.lastId, method, params });
+    if (response.error) throw new RpcError(response.error.code, response.error.message, response.error.data);
+    return response.result as R;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}

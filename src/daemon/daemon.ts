@@ -1,0 +1,65 @@
+// Composition root: reads the host, opens the durable ledger, puts the dispatcher on the socket.
+// Start refuses (and touches nothing) when another daemon answers on the socket.
+import type { Logger } from 'winston';
+import { buildOpenRpc } from '../../schema/index.js';
+import { Dispatcher } from '../rpc/index.js';
+import { LedgerStore } from '../state/index.js';
+import { prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
+import type { DaemonConfig } from './config.js';
+import { Orchestrator } from './orchestrator.js';
+
+export interface Daemon {
+  readonly socketPath: string;
+  readonly orchestrator: Orchestrator;
+  /** Re-reads the CPU topology (SIGHUP); a bad read keeps the old one and throws. */
+  reload(): void;
+  /** Stops accepting, finishes in-flight requests and writes, removes the socket. */
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
+  // First, before the state dir is created or locked: another daemon answering here means stop.
+  await prepareSocketPath(config.socket);
+  const store = await LedgerStore.open(config.stateDir, { logger });
+  let server: SocketServer;
+  let orchestrator: Orchestrator;
+  try {
+    orchestrator = new Orchestrator(config.cpuPool === undefined ? { sysfs: config.sysfs } : { sysfs: config.sysfs, cpuPool: config.cpuPool }, store);
+    const openrpc = buildOpenRpc();
+    const dispatcher = new Dispatcher(orchestrator, () => openrpc);
+    server = await startServer({
+      socketPath: config.socket,
+      socketMode: config.socketMode,
+      ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
+      maxMessageBytes: config.maxMessageBytes,
+      maxConnections: config.maxConnections,
+      partialTimeoutMs: config.partialTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      logger,
+      handler: (message, conn) => dispatcher.handle(message, { logger: conn.logger }),
+      onProtocolError: (kind) => Dispatcher.protocolError(kind),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const host = orchestrator.host();
+  logger.info(
+    `serving on ${config.socket}: pool "${host.pool.configured.toString()}" (${host.pool.eligible.size} CPUs), ` +
+      `${host.topology.nodes.length} NUMA node(s), ${store.view().serviceCount} service(s) in ${config.stateDir}`,
+  );
+  return {
+    socketPath: config.socket,
+    orchestrator,
+    reload() {
+      const next = orchestrator.reload();
+      const stale = store.view().owned.difference(next.pool.eligible);
+      logger.info(`topology reloaded: pool "${next.pool.configured.toString()}"` + (stale.isEmpty() ? '' : `, stale CPUs "${stale.toString()}"`));
+    },
+    async stop() {
+      await server.close();
+      await store.close();
+      logger.info('stopped');
+    },
+  };
+}

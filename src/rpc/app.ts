@@ -1,0 +1,18 @@
+// What a method handler may use: the host as last read, fresh hugepage counters, the durable
+// ledger, and one way to change it. Handlers never see files, sockets or signals.
+import type { Host, Ledger, Plan } from '../allocator/index.js';
+import type { HugepagePool } from '../topology/index.js';
+
+export interface App {
+  /** The host as of the last topology read (start or SIGHUP). */
+  host(): Host;
+  /** Hugepage counters, read now: the kernel changes them under the daemon. */
+  hugepagePools(): readonly HugepagePool[];
+  /** The ledger as last made durable. */
+  ledger(): Ledger;
+  /**
+   * Plans a change against the latest ledger and answers only once it is durable. A plan that
+   * throws changes nothing; a failed write rolls back and throws STATE_WRITE_FAILED.
+   */
+  change<R>(plan: (ledger: Ledger) => Plan<R>): Promise<R>;
+}

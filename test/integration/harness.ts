@@ -1,0 +1,298 @@
+// Shared helpers of the daemon integration tests: a real daemon in-process on a temp dir (fake
+// sysfs, state dir, socket), clients that check every result against its schema, a raw-socket
+// client that writes exact bytes, and the Python snap's one-shot client.
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'winston';
+import { validateResult, type MethodName, type ResultOf } from '../../schema/index.js';
+import { RpcError, SocketClient } from '../../src/cli/client.js';
+import { LIMIT_DEFAULTS, type DaemonConfig } from '../../src/daemon/config.js';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
+import { silentLogger } from '../../src/daemon/logger.js';
+import { SAMPLE } from '../fixtures/hosts.js';
+import { tempSysfs, type HostDescription, type TempSysfs } from '../fixtures/host.js';
+
+export { RpcError, SocketClient };
+
+const REPLY_TIMEOUT_MS = 3000;
+
+/** Fails on text that looks like a stack trace or a source location. */
+export function expectNoStack(text: string): void {
+  expect(text).not.to.match(/^\s*at /m);
+  expect(text).not.to.match(/\bat \S+ \(/);
+  expect(text).not.to.match(/\.[cm]?[jt]s:\d/);
+}
+
+/** The result, after checking it against the method's result schema. */
+export function checked<M extends MethodName>(method: M, value: unknown): ResultOf<M> {
+  const verdict = validateResult(method, value);
+  if (!verdict.ok) expect.fail(`${method} result does not match its schema: ${JSON.stringify(verdict.errors)}`);
+  return verdict.value;
+}
+
+/** Calls a method that must succeed; the result is checked against its schema. */
+export async function callOk<M extends MethodName>(
+  client: SocketClient,
+  method: M,
+  params: Record<string, unknown> = {},
+): Promise<ResultOf<M>> {
+  return checked(method, await client.call(method, params));
+}
+
+/** Calls a method that must fail; returns its error, checked to carry no stack trace. */
+export async function callErr(client: SocketClient, method: string, params: Record<string, unknown> = {}): Promise<RpcError> {
+  let result: unknown;
+  try {
+    result = await client.call(method, params);
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error;
+    expectNoStack(JSON.stringify({ message: error.message, data: error.data }));
+    return error;
+  }
+  return expect.fail(`${method} succeeded with ${JSON.stringify(result)}`);
+}
+
+/** A client that writes exact bytes and reads newline-terminated replies. */
+export class RawClient {
+  private buffer = '';
+  private readonly lines: string[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      const parts = (this.buffer + text).split('\n');
+      this.buffer = parts.pop()!;
+      this.lines.push(...parts);
+      this.wake?.();
+    });
+    // The daemon may reset a connection it closes while this client still writes.
+    socket.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.ended = true;
+        this.wake?.();
+        resolve();
+      }),
+    );
+  }
+
+  static connect(path: string): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  write(bytes: string | Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Writes one message followed by a newline. */
+  send(message: unknown): void {
+    this.socket.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** The next reply line (without its newline); fails if none comes in time or the socket closes. */
+  async line(timeoutMs = REPLY_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lines.length === 0) {
+      if (this.ended) expect.fail('connection closed before a reply arrived');
+      const left = deadline - Date.now();
+      if (left <= 0) expect.fail(`no reply within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+    const text = this.lines.shift()!;
+    expectNoStack(text);
+    return text;
+  }
+
+  /** The next reply, parsed. */
+  async reply(timeoutMs = REPLY_TIMEOUT_MS): Promise<unknown> {
+    return JSON.parse(await this.line(timeoutMs)) as unknown;
+  }
+
+  /** Sends one message and returns the next reply, parsed. */
+  async roundTrip(message: unknown): Promise<unknown> {
+    this.send(message);
+    return this.reply();
+  }
+
+  /** Replies received and not yet taken, plus any partial line. */
+  get pending(): { lines: readonly string[]; partial: string } {
+    return { lines: [...this.lines], partial: this.buffer };
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** JSON as Python's json.dumps writes it by default: ", " and ": " separators, non-ASCII escaped. */
+export function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(', ')}}`;
+  }
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The Python snap's client (EPAClient._send_request): connect, sendall(json.dumps(request)) with
+ * no newline, one recv(4096), json.loads, close. So the whole reply must come in one read.
+ */
+export async function oneShot(socketPath: string, message: unknown): Promise<Record<string, unknown>> {
+  const socket = connect(socketPath);
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no one-shot reply within ${REPLY_TIMEOUT_MS} ms`)), REPLY_TIMEOUT_MS);
+      socket.setEncoding('utf8');
+      socket.once('connect', () => socket.write(pythonJson(message)));
+      socket.once('data', (chunk: string) => {
+        clearTimeout(timer);
+        resolve(chunk);
+      });
+      socket.once('error', reject);
+      socket.once('close', () => reject(new Error('connection closed before a reply')));
+    });
+    expect(Buffer.byteLength(text), 'the reply fits one recv(4096)').to.be.at.most(4096);
+    expect(text.endsWith('\n') && !text.endsWith('\n\n'), 'reply ends in one newline').to.equal(true);
+    expectNoStack(text);
+    const reply = JSON.parse(text) as unknown;
+    expect(reply).to.be.an('object').that.is.not.an('array');
+    return reply as Record<string, unknown>;
+  } finally {
+    socket.destroy();
+  }
+}
+
+export interface TestDaemonOptions {
+  readonly host?: HostDescription;
+  /** Config fields to override (limits, cpuPool, socket, stateDir). */
+  readonly config?: Partial<DaemonConfig>;
+  readonly logger?: Logger;
+}
+
+/** A daemon on a temp dir of its own: fake sysfs, state dir and socket. */
+export class TestDaemon {
+  private readonly clients: { close(): void }[] = [];
+  private shared: SocketClient | undefined;
+  private running: Daemon | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly sysfs: TempSysfs,
+    readonly config: DaemonConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: TestDaemonOptions = {}): Promise<TestDaemon> {
+    const dir = await mkdtemp(join(tmpdir(), 'epa-it-'));
+    const sysfs = tempSysfs(options.host ?? SAMPLE);
+    const config: DaemonConfig = {
+      ...LIMIT_DEFAULTS,
+      socket: join(dir, 'epa.sock'),
+      stateDir: join(dir, 'state'),
+      sysfs: sysfs.path,
+      ...options.config,
+    };
+    const test = new TestDaemon(dir, sysfs, config, options.logger ?? silentLogger());
+    try {
+      await test.restart();
+    } catch (error) {
+      await test.cleanup();
+      throw error;
+    }
+    return test;
+  }
+
+  get daemon(): Daemon {
+    if (!this.running) throw new Error('the daemon is stopped');
+    return this.running;
+  }
+
+  get socketPath(): string {
+    return this.config.socket;
+  }
+
+  get sysfsPath(): string {
+    return this.sysfs.path;
+  }
+
+  get stateFile(): string {
+    return join(this.config.stateDir, 'state.json');
+  }
+
+  /** The state file on disk, parsed. */
+  async readState(): Promise<unknown> {
+    return JSON.parse(await readFile(this.stateFile, 'utf8')) as unknown;
+  }
+
+  /** A new persistent JSON-RPC connection, closed at cleanup. */
+  async client(): Promise<SocketClient> {
+    const client = await SocketClient.connect(this.socketPath);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** A new raw connection, closed at cleanup. */
+  async raw(): Promise<RawClient> {
+    const client = await RawClient.connect(this.socketPath);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Calls a method on a shared connection; the result is checked against its schema. */
+  async call<M extends MethodName>(method: M, params: Record<string, unknown> = {}): Promise<ResultOf<M>> {
+    this.shared ??= await this.client();
+    return callOk(this.shared, method, params);
+  }
+
+  /** Calls a method on the shared connection that must fail, and returns the error. */
+  async fail(method: string, params: Record<string, unknown> = {}): Promise<RpcError> {
+    this.shared ??= await this.client();
+    return callErr(this.shared, method, params);
+  }
+
+  /** Stops the daemon (as on SIGTERM); the dirs stay. */
+  async stop(): Promise<void> {
+    const daemon = this.running;
+    this.running = undefined;
+    this.shared = undefined;
+    await daemon?.stop();
+  }
+
+  /** Starts a daemon on the same dirs (stopping the current one first). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.running = await startDaemon(this.config, this.logger);
+  }
+
+  /** Closes every client, stops the daemon and removes the temp dirs. */
+  async cleanup(): Promise<void> {
+    for (const client of this.clients.splice(0)) client.close();
+    await this.stop();
+    this.sysfs.cleanup();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
