@@ -52,3 +52,35 @@ export type PreemptedEntry = Static<typeof PreemptedEntry>;
 
 /** Params are by name and closed: an unknown member is invalid params. */
 export const CLOSED = { additionalProperties: false } as const;
+
+// SPEC section 10: protected allocations and named pools.
+
+export const PREEMPTION_POLICIES = ['legacy', 'non-preemptive'] as const;
+export const PreemptionPolicy = Type.Enum(PREEMPTION_POLICIES, {
+  description: '"legacy": automatic CPUs may be preempted by NUMA requests; "non-preemptive": no one takes them',
+});
+export type PreemptionPolicy = Static<typeof PreemptionPolicy>;
+
+export const POOL_NAMES = ['isolated', 'general'] as const;
+export type PoolName = (typeof POOL_NAMES)[number];
+export const DEFAULT_POOL: PoolName = 'isolated';
+
+/**
+ * A pool selector as a client sends it. Any name is well-formed: an unknown or unconfigured pool
+ * is the domain error POOL_NOT_FOUND, not invalid params.
+ */
+export const PoolSelector = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'CPU pool: "isolated" (the default) or "general" (when configured)',
+});
+
+/** The pool a service's CPUs come from, in results. */
+export const PoolField = Type.Enum(POOL_NAMES, { description: 'The CPU pool of the service' });
+
+/** The policy of the service after the call; null once it holds no CPUs. */
+export const PolicyField = Type.Union([PreemptionPolicy, Type.Null()], {
+  description: 'The service policy, or null when it holds no CPUs',
+});
+
+export const CPU_FEATURES = ['non-preemptive-allocations', 'cpu-pools'] as const;

@@ -12,7 +12,12 @@ import {
   EchoedServiceName,
   HugepageEntry,
   NodeId,
+  CPU_FEATURES,
+  PolicyField,
+  PoolField,
+  PoolSelector,
   PreemptedEntry,
+  PreemptionPolicy,
   ServiceName,
   SizeKb,
 } from './common.js';
@@ -20,6 +25,18 @@ import type { ErrorReason } from './errors.js';
 
 const TotalAvailable = Type.Integer({ minimum: 0, description: 'Size of the pool' });
 const Remaining = Type.Integer({ minimum: 0, description: 'Pool CPUs that no service holds' });
+
+/** The optional section-10 params of the three allocation methods. */
+const AllocationOptions = {
+  preemption_policy: Type.Optional(PreemptionPolicy),
+  pool: Type.Optional(PoolSelector),
+};
+
+/** What every allocation result and list entry says of the service after the call. */
+const PolicyAndPool = {
+  preemption_policy: PolicyField,
+  pool: PoolField,
+};
 
 // allocate_cores
 
@@ -30,6 +47,7 @@ export const AllocateCoresParams = Type.Object(
       minimum: -1,
       description: 'N > 0: exactly N CPUs; 0: the default share of the free pool; -1: release',
     }),
+    ...AllocationOptions,
   },
   CLOSED,
 );
@@ -43,6 +61,7 @@ export const AllocateCoresResult = Type.Object({
   shared_cpus: CpuList,
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
+  ...PolicyAndPool,
 });
 export type AllocateCoresResult = Static<typeof AllocateCoresResult>;
 
@@ -56,6 +75,7 @@ export const AllocateCoresPercentParams = Type.Object(
       maximum: 100,
       description: 'Share of the pool, rounded up; 0 or -1: release',
     }),
+    ...AllocationOptions,
   },
   CLOSED,
 );
@@ -67,6 +87,7 @@ export const AllocateCoresPercentResult = Type.Object({
   allocated_cores: CpuList,
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
+  ...PolicyAndPool,
 });
 export type AllocateCoresPercentResult = Static<typeof AllocateCoresPercentResult>;
 
@@ -77,6 +98,7 @@ export const AllocateNumaCoresParams = Type.Object(
     service_name: ServiceName,
     numa_node: NodeId,
     num_of_cores: CountOrRelease,
+    ...AllocationOptions,
   },
   CLOSED,
 );
@@ -90,14 +112,26 @@ export const AllocateNumaCoresResult = Type.Object({
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
   preempted: Type.Array(PreemptedEntry),
+  ...PolicyAndPool,
 });
 export type AllocateNumaCoresResult = Static<typeof AllocateNumaCoresResult>;
 
 // list_allocations
 
-/** Any params are accepted and ignored: older clients send `service_name`. */
-export const ListAllocationsParams = Type.Object({}, { additionalProperties: true });
+/** Any other params are accepted and ignored: older clients send `service_name`. */
+export const ListAllocationsParams = Type.Object({ pool: Type.Optional(PoolSelector) }, { additionalProperties: true });
 export type ListAllocationsParams = Static<typeof ListAllocationsParams>;
+
+export const CpuPoolInfo = Type.Object({
+  name: PoolField,
+  source: Type.Enum(['isolated', 'configured'], {
+    description: '"isolated": the kernel isolated list; "configured": --cpu-pool or --general-pool',
+  }),
+  configured_cpus: CpuList,
+  eligible_cpus: CpuList,
+  unavailable_allocated_cpus: CpuList,
+});
+export type CpuPoolInfo = Static<typeof CpuPoolInfo>;
 
 export const AllocationEntry = Type.Object({
   service_name: ServiceName,
@@ -108,6 +142,7 @@ export const AllocationEntry = Type.Object({
   numa_nodes: Type.Array(NodeId),
   hugepages: Type.Array(HugepageEntry),
   stale_cores: CpuList,
+  ...PolicyAndPool,
 });
 export type AllocationEntry = Static<typeof AllocationEntry>;
 
@@ -117,6 +152,10 @@ export const ListAllocationsResult = Type.Object({
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
   allocations: Type.Array(AllocationEntry, { description: 'Sorted by service_name' }),
+  supported_cpu_features: Type.Array(Type.String(), {
+    description: `Capabilities of this daemon; includes ${CPU_FEATURES.map((f) => `"${f}"`).join(' and ')}`,
+  }),
+  cpu_pool: CpuPoolInfo,
 });
 export type ListAllocationsResult = Static<typeof ListAllocationsResult>;
 
@@ -177,7 +216,7 @@ export type AllocateHugepagesResult = Static<typeof AllocateHugepagesResult>;
 
 // release_service
 
-export const ReleaseServiceParams = Type.Object({ service_name: ServiceName }, CLOSED);
+export const ReleaseServiceParams = Type.Object({ service_name: ServiceName, pool: Type.Optional(PoolSelector) }, CLOSED);
 export type ReleaseServiceParams = Static<typeof ReleaseServiceParams>;
 
 export const ReleaseServiceResult = Type.Object({
@@ -232,28 +271,37 @@ export const METHODS = [
     summary: 'Give a service exactly N CPUs from the free pool (automatic allocation)',
     params: AllocateCoresParams,
     result: AllocateCoresResult,
-    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'STATE_WRITE_FAILED'],
+    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'POLICY_CONFLICT', 'CPUS_UNAVAILABLE', 'POOL_NOT_FOUND', 'POOL_CONFLICT', 'STATE_WRITE_FAILED'],
   }),
   method({
     name: 'allocate_cores_percent',
     summary: 'Give a service a percentage of the pool, rounded up',
     params: AllocateCoresPercentParams,
     result: AllocateCoresPercentResult,
-    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'STATE_WRITE_FAILED'],
+    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'POLICY_CONFLICT', 'CPUS_UNAVAILABLE', 'POOL_NOT_FOUND', 'POOL_CONFLICT', 'STATE_WRITE_FAILED'],
   }),
   method({
     name: 'allocate_numa_cores',
     summary: "Replace a service's CPUs on one NUMA node with N explicit CPUs of that node",
     params: AllocateNumaCoresParams,
     result: AllocateNumaCoresResult,
-    errors: ['INSUFFICIENT_CPUS', 'NUMA_NODE_NOT_FOUND', 'NUMA_TOPOLOGY_UNAVAILABLE', 'STATE_WRITE_FAILED'],
+    errors: [
+      'INSUFFICIENT_CPUS',
+      'NUMA_NODE_NOT_FOUND',
+      'NUMA_TOPOLOGY_UNAVAILABLE',
+      'POLICY_CONFLICT',
+      'CPUS_UNAVAILABLE',
+      'POOL_NOT_FOUND',
+      'POOL_CONFLICT',
+      'STATE_WRITE_FAILED',
+    ],
   }),
   method({
     name: 'list_allocations',
     summary: 'List every service with its CPUs and hugepage reservations',
     params: ListAllocationsParams,
     result: ListAllocationsResult,
-    errors: [],
+    errors: ['POOL_NOT_FOUND'],
   }),
   method({
     name: 'get_memory_info',
@@ -274,7 +322,7 @@ export const METHODS = [
     summary: 'Release every CPU and hugepage reservation of a service',
     params: ReleaseServiceParams,
     result: ReleaseServiceResult,
-    errors: ['STATE_WRITE_FAILED'],
+    errors: ['POOL_NOT_FOUND', 'POOL_CONFLICT', 'STATE_WRITE_FAILED'],
   }),
   method({
     name: 'get_topology',

@@ -1,13 +1,16 @@
-// What the allocator needs to know of the host for one request: the topology snapshot and, per
-// pool, the CPUs that may be handed out (pool ∩ online).
+// What the allocator needs to know of the host for one request: the topology snapshot, the CPUs
+// online now, and per named pool the CPUs that may be handed out (pool ∩ online).
+import { DEFAULT_POOL, DomainErrors } from '../../schema/index.js';
 import type { CpuSet } from '../cpuset/index.js';
 import type { Topology } from '../topology/index.js';
-import type { Ledger, PoolName, ServiceRecord } from './ledger.js';
+import type { Ledger, PoolName, PreemptionPolicy, ServiceRecord } from './ledger.js';
 import { EMPTY_RECORD } from './ledger.js';
 
 export interface Pool {
   readonly name: PoolName;
-  /** The pool as configured (isolated list or --cpu-pool), offline CPUs included. */
+  /** "isolated" for the kernel's isolated list; "configured" for --cpu-pool and --general-pool. */
+  readonly source: 'isolated' | 'configured';
+  /** The pool as configured, offline CPUs included. */
   readonly configured: CpuSet;
   /** configured ∩ online: the CPUs that may be handed out. */
   readonly eligible: CpuSet;
@@ -15,14 +18,45 @@ export interface Pool {
 
 export interface Host {
   readonly topology: Topology;
+  /** The CPUs online now (re-read before every change; the topology keeps the value at its read). */
+  readonly online: CpuSet;
+  /** The default pool, "isolated". */
   readonly pool: Pool;
+  readonly pools: ReadonlyMap<PoolName, Pool>;
 }
 
-export function hostOf(topology: Topology): Host {
-  return {
-    topology,
-    pool: { name: 'isolated', configured: topology.pool, eligible: topology.pool.intersect(topology.online) },
+export interface HostOptions {
+  /** The general pool (--general-pool), when configured. */
+  readonly general?: CpuSet;
+  /** The online CPUs when newer than the topology's. */
+  readonly online?: CpuSet;
+}
+
+export function hostOf(topology: Topology, options: HostOptions = {}): Host {
+  const online = options.online ?? topology.online;
+  const pool: Pool = {
+    name: DEFAULT_POOL,
+    source: topology.poolSource,
+    configured: topology.pool,
+    eligible: topology.pool.intersect(online),
   };
+  const pools = new Map<PoolName, Pool>([[pool.name, pool]]);
+  if (options.general) {
+    pools.set('general', {
+      name: 'general',
+      source: 'configured',
+      configured: options.general,
+      eligible: options.general.intersect(online),
+    });
+  }
+  return { topology, online, pool, pools };
+}
+
+/** The pool a request names (the default pool when it names none), or POOL_NOT_FOUND. */
+export function poolNamed(host: Host, name: string | undefined): Pool {
+  const pool = host.pools.get((name ?? DEFAULT_POOL) as PoolName);
+  if (!pool) throw DomainErrors.poolNotFound(name ?? DEFAULT_POOL);
+  return pool;
 }
 
 /** A plan: the ledger after the request, and what to answer. */
@@ -31,17 +65,23 @@ export interface Plan<R> {
   readonly result: R;
 }
 
-/** The record with its CPUs replaced; a record without CPUs falls back to the defaults. */
-export function withCpus(record: ServiceRecord, cpus: CpuSet, explicit: CpuSet): ServiceRecord {
+/** The record with its CPUs replaced; a record left without CPUs drops its policy and pool. */
+export function withCpus(
+  record: ServiceRecord,
+  cpus: CpuSet,
+  explicit: CpuSet,
+  policy: PreemptionPolicy = record.policy,
+  pool: PoolName = record.pool,
+): ServiceRecord {
   if (cpus.isEmpty()) return { ...record, cpus, explicit, policy: EMPTY_RECORD.policy, pool: EMPTY_RECORD.pool };
-  return { ...record, cpus, explicit };
+  return { ...record, cpus, explicit, policy, pool };
 }
 
-/** CPUs of the pool held by nobody. */
-export function unowned(pool: Pool, ledger: Ledger): CpuSet {
-  return pool.eligible.difference(ledger.owned);
+/** The policy as results show it: null while the service holds no CPUs. */
+export function policyOf(record: ServiceRecord): PreemptionPolicy | null {
+  return record.cpus.isEmpty() ? null : record.policy;
 }
 
 export function totals(pool: Pool, ledger: Ledger): { total_available_cpus: number; remaining_available_cpus: number } {
-  return { total_available_cpus: pool.eligible.size, remaining_available_cpus: unowned(pool, ledger).size };
+  return { total_available_cpus: pool.eligible.size, remaining_available_cpus: pool.eligible.difference(ledger.owned).size };
 }

@@ -3,9 +3,9 @@
 // needs (the union of owned CPUs, the owner of a CPU, reserved hugepages per node and size) is
 // derived once per ledger, not once per call.
 import { CpuSet } from '../cpuset/index.js';
+import { DEFAULT_POOL, type PoolName, type PreemptionPolicy } from '../../schema/index.js';
 
-export type PreemptionPolicy = 'legacy' | 'non-preemptive';
-export type PoolName = 'isolated' | 'general';
+export type { PoolName, PreemptionPolicy };
 
 export interface HugepageReservation {
   readonly node_id: number;
@@ -30,7 +30,7 @@ export const EMPTY_RECORD: ServiceRecord = Object.freeze({
   cpus: CpuSet.EMPTY,
   explicit: CpuSet.EMPTY,
   policy: 'legacy',
-  pool: 'isolated',
+  pool: DEFAULT_POOL,
   hugepages: Object.freeze([]),
 });
 
@@ -53,7 +53,7 @@ export type LedgerChanges = ReadonlyMap<string, ServiceRecord | null>;
 const OVERLAY_LIMIT = 64;
 
 export class Ledger {
-  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map());
+  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map());
 
   private sortedCache: readonly (readonly [string, ServiceRecord])[] | undefined;
 
@@ -67,6 +67,8 @@ export class Ledger {
     readonly explicitOwned: CpuSet,
     /** Union of the CPUs of services whose policy is non-preemptive. */
     readonly protectedOwned: CpuSet,
+    /** Union of the CPUs of services in the general pool; the rest of owned is the default pool's. */
+    private readonly generalOwned: CpuSet,
     private readonly owners: readonly (string | undefined)[],
     private readonly reservedByKey: ReadonlyMap<string, number>,
   ) {}
@@ -106,6 +108,11 @@ export class Ledger {
     return this.entries().length;
   }
 
+  /** The CPUs held by the services of one pool. */
+  ownedIn(pool: PoolName): CpuSet {
+    return pool === DEFAULT_POOL ? this.owned.difference(this.generalOwned) : this.generalOwned;
+  }
+
   /** The service holding cpu, if any. */
   ownerOf(cpu: number): string | undefined {
     return this.owners[cpu];
@@ -125,6 +132,7 @@ export class Ledger {
     let owned = this.owned;
     let explicitOwned = this.explicitOwned;
     let protectedOwned = this.protectedOwned;
+    let generalOwned = this.generalOwned;
     const owners = this.owners.slice();
     const reserved = new Map(this.reservedByKey);
     const overlay = new Map(this.overlay);
@@ -135,6 +143,7 @@ export class Ledger {
       owned = owned.difference(prev.cpus);
       explicitOwned = explicitOwned.difference(prev.explicit);
       if (prev.policy === 'non-preemptive') protectedOwned = protectedOwned.difference(prev.cpus);
+      if (prev.pool !== DEFAULT_POOL) generalOwned = generalOwned.difference(prev.cpus);
       for (const cpu of prev.cpus) owners[cpu] = undefined;
       for (const h of prev.hugepages) addReserved(reserved, h, -h.count);
     }
@@ -151,6 +160,7 @@ export class Ledger {
       owned = owned.union(next.cpus);
       explicitOwned = explicitOwned.union(next.explicit);
       if (next.policy === 'non-preemptive') protectedOwned = protectedOwned.union(next.cpus);
+      if (next.pool !== DEFAULT_POOL) generalOwned = generalOwned.union(next.cpus);
       for (const cpu of next.cpus) owners[cpu] = name;
       for (const h of next.hugepages) addReserved(reserved, h, h.count);
       overlay.set(name, next);
@@ -166,7 +176,7 @@ export class Ledger {
       base = folded;
       newOverlay = new Map();
     }
-    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, owners, reserved);
+    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, generalOwned, owners, reserved);
   }
 }
 

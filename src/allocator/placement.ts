@@ -1,66 +1,75 @@
 // Which CPUs, per SPEC section 5. Each concern is one named step; every order is a key chain that
 // ends on the id, so the same input always gives the same CPUs.
 import { CpuSet } from '../cpuset/index.js';
-import type { NumaNode, Topology } from '../topology/index.js';
+import type { NumaNode, PhysicalCore, Topology } from '../topology/index.js';
 
-interface CoreChoice {
-  readonly id: number;
-  /** The core's threads that are candidates. */
-  readonly candidates: CpuSet;
-  readonly whole: boolean;
-}
+/**
+ * A core's threads as a plain list, made once per core: its CpuSet spans every word up to its
+ * highest thread (Intel numbering puts siblings thousands of CPUs apart), a list is 2–4 numbers.
+ */
+const threadLists = new WeakMap<PhysicalCore, readonly number[]>();
 
-/** The cores touched by candidates, each with its candidate threads. */
-function coresOf(topology: Topology, candidates: CpuSet): CoreChoice[] {
-  const seen = new Set<number>();
-  const cores: CoreChoice[] = [];
-  for (const cpu of candidates) {
-    const core = topology.coreOf(cpu);
-    const id = core?.id ?? cpu;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const threads = core?.threads ?? CpuSet.of(cpu);
-    const mine = threads.intersect(candidates);
-    cores.push({ id, candidates: mine, whole: mine.size === threads.size });
+function threadsOf(core: PhysicalCore): readonly number[] {
+  let list = threadLists.get(core);
+  if (!list) {
+    list = core.threads.toArray();
+    threadLists.set(core, list);
   }
-  return cores;
+  return list;
 }
 
 /**
  * Step 3: picks k CPUs of candidates: whole physical cores (lowest id first) while a whole core
  * fits, then the remainder from the cores with the fewest candidate threads, lowest CPU on ties.
+ * Cores are visited in order of their first candidate, which for a whole core is its id; the walk
+ * stops as soon as whole cores give k.
  */
 export function pickByCores(topology: Topology, candidates: CpuSet, k: number): CpuSet {
   if (k >= candidates.size) return candidates;
   if (k <= 0) return CpuSet.EMPTY;
-  const cores = coresOf(topology, candidates);
   const picked: number[] = [];
+  const rest: number[][] = [];
+  const seen = new Set<number>();
   let left = k;
-  const rest: CoreChoice[] = [];
-  for (const core of cores) {
-    if (core.whole && core.candidates.size <= left) {
-      picked.push(...core.candidates);
-      left -= core.candidates.size;
+  for (const cpu of candidates) {
+    const core = topology.coreOf(cpu);
+    const threads = core ? threadsOf(core) : [cpu];
+    const id = threads[0] ?? cpu;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const mine = threads.filter((t) => candidates.has(t));
+    if (mine.length === threads.length && mine.length <= left) {
+      picked.push(...mine);
+      left -= mine.length;
+      if (left === 0) break;
     } else {
-      rest.push(core);
+      rest.push(mine);
     }
   }
-  rest.sort((a, b) => a.candidates.size - b.candidates.size || a.candidates.first() - b.candidates.first());
-  for (const core of rest) {
+  rest.sort((a, b) => a.length - b.length || a[0]! - b[0]!);
+  for (const threads of rest) {
     if (left === 0) break;
-    const take = core.candidates.lowest(left);
+    const take = threads.slice(0, left);
     picked.push(...take);
-    left -= take.size;
+    left -= take.length;
   }
   return CpuSet.from(picked);
 }
 
 /** Node ids ordered by how many of `held` each holds (most first), lowest id on ties. */
 function nodesByHeld(topology: Topology, held: CpuSet): { node: NumaNode; held: CpuSet }[] {
-  return topology.nodes
-    .map((node) => ({ node, held: node.cpus.intersect(held) }))
-    .filter((n) => !n.held.isEmpty())
-    .sort((a, b) => b.held.size - a.held.size || a.node.id - b.node.id);
+  // Counting per CPU of held (a service holds few) beats intersecting every node's CPUs.
+  const counts = new Map<number, number>();
+  for (const cpu of held) {
+    const id = topology.nodeOf(cpu);
+    if (id >= 0) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort(([a, na], [b, nb]) => nb - na || a - b)
+    .flatMap(([id]) => {
+      const node = topology.nodes.find((n) => n.id === id);
+      return node ? [{ node, held: node.cpus.intersect(held) }] : [];
+    });
 }
 
 /** Step 1 when shrinking: keep k of held, on the nodes where most are held, whole cores first. */
@@ -72,7 +81,8 @@ export function keepOnFewestNodes(topology: Topology, held: CpuSet, k: number): 
     if (left === 0) break;
     kept = kept.union(pickByCores(topology, onNode, left));
   }
-  return kept;
+  // CPUs in no node's cpulist (offline when the topology was read, online since) are kept last.
+  return kept.union(pickByCores(topology, held.difference(kept), k - kept.size));
 }
 
 /**
@@ -94,8 +104,8 @@ export function addOnFewestNodes(topology: Topology, held: CpuSet, free: CpuSet,
     const left = k - added.size;
     if (left === 0 || available.isEmpty()) return added;
     const perNode = topology.nodes
-      .map((node) => ({ id: node.id, free: node.cpus.intersect(available) }))
-      .filter((n) => !n.free.isEmpty());
+      .filter((node) => node.cpus.intersects(available))
+      .map((node) => ({ id: node.id, free: node.cpus.intersect(available) }));
     const fitting = perNode.filter((n) => n.free.size >= left).sort((a, b) => a.free.size - b.free.size || a.id - b.id);
     const target = fitting[0] ?? perNode.sort((a, b) => b.free.size - a.free.size || a.id - b.id)[0];
     // A CPU in no node's cpulist (a host whose sysfs disagrees with itself) is still usable: last.

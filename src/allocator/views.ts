@@ -1,10 +1,11 @@
 // The read-only answers: list_allocations and get_topology. Both are computed once per
 // (ledger, host) and reused by every read until the next change.
-import type { GetTopologyResult, ListAllocationsResult } from '../../schema/index.js';
-import type { CpuSet } from '../cpuset/index.js';
+import { CPU_FEATURES, DEFAULT_POOL } from '../../schema/index.js';
+import type { GetTopologyResult, ListAllocationsResult, PoolName } from '../../schema/index.js';
+import { CpuSet } from '../cpuset/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
-import type { Host } from './host.js';
-import { totals } from './host.js';
+import type { Host, Pool } from './host.js';
+import { policyOf, poolNamed, totals } from './host.js';
 import { perLedger } from './memo.js';
 
 function nodesHolding(host: Host, cpus: CpuSet): number[] {
@@ -16,7 +17,9 @@ function nodesHolding(host: Host, cpus: CpuSet): number[] {
   return [...nodes].sort((a, b) => a - b);
 }
 
-function entryOf(host: Host, name: string, record: ServiceRecord): ListAllocationsResult['allocations'][number] {
+type Entry = ListAllocationsResult['allocations'][number];
+
+function entryOf(pool: Pool, host: Host, name: string, record: ServiceRecord): Entry {
   return {
     service_name: name,
     allocated_cores: record.cpus.toString(),
@@ -25,26 +28,65 @@ function entryOf(host: Host, name: string, record: ServiceRecord): ListAllocatio
     explicit_cores: record.explicit.toString(),
     numa_nodes: nodesHolding(host, record.cpus),
     hugepages: record.hugepages.map((h) => ({ ...h })),
-    stale_cores: record.cpus.difference(host.pool.eligible).toString(),
+    stale_cores: record.cpus.difference(pool.eligible).toString(),
+    preemption_policy: policyOf(record),
+    pool: record.pool,
   };
 }
 
-export const listAllocations = perLedger((ledger: Ledger, host: Host): ListAllocationsResult => {
-  const allocations = ledger.entries().map(([name, record]) => entryOf(host, name, record));
+// An entry depends only on the host, the service and its record, and a change shares every
+// untouched record with the ledger before it: entries are kept per record, so listing after a
+// change rebuilds only the changed services' entries, not all of them.
+const entryCache = new WeakMap<Host, WeakMap<ServiceRecord, Entry>>();
+
+function cachedEntry(pool: Pool, host: Host, name: string, record: ServiceRecord): Entry {
+  let byRecord = entryCache.get(host);
+  if (!byRecord) {
+    byRecord = new WeakMap();
+    entryCache.set(host, byRecord);
+  }
+  const hit = byRecord.get(record);
+  if (hit?.service_name === name) return hit;
+  const entry = entryOf(pool, host, name, record);
+  byRecord.set(record, entry);
+  return entry;
+}
+
+function listPool(ledger: Ledger, host: Host, pool: Pool): ListAllocationsResult {
+  const listed = ledger.entries().filter(([, record]) => record.pool === pool.name);
+  let held = CpuSet.EMPTY;
+  for (const [, record] of listed) held = held.union(record.cpus);
   return {
-    total_allocations: allocations.length,
-    total_allocated_cpus: ledger.owned.size,
-    ...totals(host.pool, ledger),
-    allocations,
+    total_allocations: listed.length,
+    total_allocated_cpus: held.size,
+    ...totals(pool, ledger),
+    allocations: listed.map(([name, record]) => cachedEntry(pool, host, name, record)),
+    supported_cpu_features: [...CPU_FEATURES],
+    cpu_pool: {
+      name: pool.name,
+      source: pool.source,
+      configured_cpus: pool.configured.toString(),
+      eligible_cpus: pool.eligible.toString(),
+      unavailable_allocated_cpus: held.difference(pool.eligible).toString(),
+    },
   };
-});
+}
+
+const listIsolated = perLedger((ledger: Ledger, host: Host) => listPool(ledger, host, host.pool));
+const listGeneral = perLedger((ledger: Ledger, host: Host) => listPool(ledger, host, poolNamed(host, 'general')));
+
+/** list_allocations of one pool (the default pool when none is named); POOL_NOT_FOUND otherwise. */
+export function listAllocations(ledger: Ledger, host: Host, poolName: string = DEFAULT_POOL): ListAllocationsResult {
+  const pool = poolNamed(host, poolName);
+  return (pool.name === ('general' satisfies PoolName) ? listGeneral : listIsolated)(ledger, host);
+}
 
 export const topologyView = perLedger((ledger: Ledger, host: Host): GetTopologyResult => {
   const { topology, pool } = host;
   const free = pool.eligible.difference(ledger.owned);
   return {
     pool: pool.configured.toString(),
-    online: topology.online.toString(),
+    online: host.online.toString(),
     numa_nodes: topology.nodes.map((node) => {
       const poolCpus = node.cpus.intersect(pool.configured);
       return {

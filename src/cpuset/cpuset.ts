@@ -70,8 +70,9 @@ export class CpuSet implements Iterable<number> {
     return this.cachedSize;
   }
 
+  /** Every constructor keeps the words trimmed (no trailing zero word), so empty means no words. */
   isEmpty(): boolean {
-    return this.words.every((w) => w === 0);
+    return this.words.length === 0;
   }
 
   has(cpu: number): boolean {

@@ -12,6 +12,8 @@ export interface DaemonConfig {
   readonly sysfs: string;
   /** Replaces `isolated` as the pool (cpulist). */
   readonly cpuPool?: string;
+  /** The general pool (cpulist), SPEC section 10; must not overlap the default pool. */
+  readonly generalPool?: string;
   readonly maxMessageBytes: number;
   readonly maxConnections: number;
   readonly partialTimeoutMs: number;

@@ -3,7 +3,7 @@
 import type { Logger } from 'winston';
 import { buildOpenRpc } from '../../schema/index.js';
 import { Dispatcher } from '../rpc/index.js';
-import { LedgerStore } from '../state/index.js';
+import { LedgerStore, type StateWriter } from '../state/index.js';
 import { prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
 import type { DaemonConfig } from './config.js';
 import { Orchestrator } from './orchestrator.js';
@@ -17,14 +17,27 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<Daemon> {
+/** What only an embedding program sets, never a flag. */
+export interface DaemonOptions {
+  /** Replaces the durable file writer of the state store (tests inject write faults with it). */
+  readonly writer?: StateWriter;
+}
+
+export async function startDaemon(config: DaemonConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   // First, before the state dir is created or locked: another daemon answering here means stop.
   await prepareSocketPath(config.socket);
-  const store = await LedgerStore.open(config.stateDir, { logger });
+  const store = await LedgerStore.open(config.stateDir, { logger, writer: options.writer });
   let server: SocketServer;
   let orchestrator: Orchestrator;
   try {
-    orchestrator = new Orchestrator(config.cpuPool === undefined ? { sysfs: config.sysfs } : { sysfs: config.sysfs, cpuPool: config.cpuPool }, store);
+    orchestrator = new Orchestrator(
+      {
+        sysfs: config.sysfs,
+        ...(config.cpuPool === undefined ? {} : { cpuPool: config.cpuPool }),
+        ...(config.generalPool === undefined ? {} : { generalPool: config.generalPool }),
+      },
+      store,
+    );
     const openrpc = buildOpenRpc();
     const dispatcher = new Dispatcher(orchestrator, () => openrpc);
     server = await startServer({
@@ -44,8 +57,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     throw error;
   }
   const host = orchestrator.host();
+  const general = host.pools.get('general');
   logger.info(
     `serving on ${config.socket}: pool "${host.pool.configured.toString()}" (${host.pool.eligible.size} CPUs), ` +
+      (general ? `general pool "${general.configured.toString()}" (${general.eligible.size} CPUs), ` : '') +
       `${host.topology.nodes.length} NUMA node(s), ${store.view().serviceCount} service(s) in ${config.stateDir}`,
   );
   return {

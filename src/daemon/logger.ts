@@ -1,9 +1,9 @@
 // winston to stderr: text for a terminal, one JSON object per line for journald and collectors.
 import winston from 'winston';
 
-export type LogFormat = 'json' | 'text';
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log-options.js';
+
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log-options.js';
 
 export function createLogger(level: LogLevel = 'info', format: LogFormat = 'text'): winston.Logger {
   const text = winston.format.printf(({ level: lvl, message, timestamp, ...meta }) => {

@@ -20,6 +20,12 @@ export interface CallContext {
 }
 
 const DISCOVER = 'rpc.discover';
+/**
+ * Entries per batch. A reply can be hundreds of times its request (rpc.discover: 49 bytes in,
+ * 19 kB out), and a 1 MiB batch of them would be answered with 400 MB; this keeps a batch's reply
+ * within what one connection may have in flight anyway.
+ */
+export const MAX_BATCH = 256;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -31,6 +37,23 @@ function isId(value: unknown): value is JSONRPCID {
 
 function errorReply(id: JSONRPCID, error: { code: number; message: string }, data?: unknown): JSONRPCErrorResponse {
   return createJSONRPCErrorResponse(id, error.code, error.message, data);
+}
+
+/**
+ * The JSON text of each result object, kept as long as the object lives: reads answer with the
+ * object memoised for the current ledger, so its text is made once per change, not once per call.
+ */
+const resultText = new WeakMap<object, string>();
+
+function serialize(response: JSONRPCResponse): string {
+  const result: unknown = response.result;
+  if (response.error !== undefined || typeof result !== 'object' || result === null) return JSON.stringify(response);
+  let text = resultText.get(result);
+  if (text === undefined) {
+    text = JSON.stringify(result);
+    resultText.set(result, text);
+  }
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${text}}`;
 }
 
 export class Dispatcher {
@@ -53,7 +76,14 @@ export class Dispatcher {
     for (const name of Object.keys(HANDLERS) as MethodName[]) {
       this.server.addMethod(name, (params: unknown, ctx: CallContext) => this.call(name, params, ctx));
     }
-    this.server.addMethod(DISCOVER, () => this.openrpc());
+    this.server.addMethod(DISCOVER, (params: unknown) => {
+      if (params !== undefined && !(isObject(params) && Object.keys(params).length === 0)) {
+        throw new JSONRPCErrorException(JSONRPC_ERRORS.INVALID_PARAMS.message, JSONRPC_ERRORS.INVALID_PARAMS.code, {
+          errors: [{ path: '', message: 'rpc.discover takes no params' }],
+        });
+      }
+      return this.openrpc();
+    });
   }
 
   /** Answers one message (a request, a notification, a batch or a legacy one-shot object). */
@@ -69,11 +99,14 @@ export class Dispatcher {
     }
     if (Array.isArray(message)) {
       if (message.length === 0) return JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST));
+      if (message.length > MAX_BATCH) {
+        return JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST, { detail: `a batch holds at most ${MAX_BATCH} requests` }));
+      }
       const replies = (await Promise.all(message.map((m) => this.one(m, ctx)))).filter((r) => r !== null);
-      return replies.length === 0 ? undefined : JSON.stringify(replies);
+      return replies.length === 0 ? undefined : `[${replies.map(serialize).join(',')}]`;
     }
     const reply = await this.one(message, ctx);
-    return reply === null ? undefined : JSON.stringify(reply);
+    return reply === null ? undefined : serialize(reply);
   }
 
   /** The reply to a protocol failure seen by the transport (message too large, bad UTF-8). */
@@ -98,7 +131,7 @@ export class Dispatcher {
     if (method !== DISCOVER && !isMethodName(method)) {
       return 'id' in request ? errorReply(request.id as JSONRPCID, JSONRPC_ERRORS.METHOD_NOT_FOUND) : null;
     }
-    ctx.logger.debug('request', { method, id: request.id });
+    if (ctx.logger.isDebugEnabled()) ctx.logger.debug('request', { method, id: request.id });
     return this.server.receive(request as { jsonrpc: '2.0'; method: string; id?: JSONRPCID; params?: unknown }, ctx);
   }
 

@@ -41,7 +41,7 @@ export const HANDLERS: { readonly [M in MethodName]: Handler<M> } = {
   },
   list_allocations: {
     changes: false,
-    run: (_p, app) => listAllocations(app.ledger(), app.host()),
+    run: (p, app) => listAllocations(app.ledger(), app.host(), p.pool),
   },
   get_memory_info: {
     changes: false,

@@ -20,6 +20,12 @@ function errorText(error: unknown): string {
   return 'Internal error';
 }
 
+/** An unknown action as named back: a string as sent; a JSON object or array by its kind (String() would run its members). */
+function actionName(action: unknown): string {
+  if (typeof action !== 'object' || action === null) return String(action);
+  return Array.isArray(action) ? '(an array)' : '(an object)';
+}
+
 export async function runLegacy(
   message: LegacyMessage,
   call: (method: string, params: Record<string, unknown>) => Promise<unknown>,
@@ -27,7 +33,7 @@ export async function runLegacy(
   const { action, ...params } = message;
   delete params.version;
   if (typeof action !== 'string' || !isMethodName(action)) {
-    return { version: VERSION, error: `Unknown action: ${String(action)}` };
+    return { version: VERSION, error: `Unknown action: ${actionName(action)}` };
   }
   // Old clients send service_name with every action; a method that takes none ignores it.
   const schema = methodByName(action).params as { properties?: Record<string, unknown> };

@@ -47,7 +47,7 @@ export class LedgerStore {
     this.tip = durable;
   }
 
-  /** Creates the dir (0700) if needed, takes its lock and loads its state file. */
+  /** Creates the dir (0700) if needed, takes its lock, loads its state file and removes a crashed write's leftovers. */
   static async open(stateDir: string, opts: LedgerStoreOptions = {}): Promise<LedgerStore> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const lock = await StateLock.acquire(stateDir);
@@ -56,7 +56,10 @@ export class LedgerStore {
     }
     try {
       const ledger = await loadState(join(stateDir, STATE_FILE));
-      return new LedgerStore(stateDir, ledger, lock, opts.writer ?? durableWriter, opts.logger);
+      // Only once the file is known good: a refused start leaves the dir as it found it.
+      const writer = opts.writer ?? durableWriter;
+      await writer.removeLeftovers?.(stateDir, STATE_FILE);
+      return new LedgerStore(stateDir, ledger, lock, writer, opts.logger);
     } catch (error) {
       await lock.release();
       throw error;

@@ -7,13 +7,21 @@ import { join } from 'node:path';
 export interface StateWriter {
   /** Durably replaces dir/file with text. Leaves no temp file behind, whether it fails or not. */
   write(dir: string, file: string, text: string): Promise<void>;
+  /** Removes what a write cut short by a crash (SIGKILL, power loss) left in dir; run at open. */
+  removeLeftovers?(dir: string, file: string): Promise<void>;
 }
 
+// One write at a time per dir (the store's queue and lock), so one temp name is enough.
+const tempOf = (dir: string, file: string): string => join(dir, `.${file}.tmp`);
+
 export const durableWriter: StateWriter = {
+  async removeLeftovers(dir, file) {
+    await rm(tempOf(dir, file), { force: true });
+  },
+
   async write(dir, file, text) {
-    // One write at a time per dir (the store's queue and lock), so one temp name is enough;
-    // removing it first makes a leftover from a crash harmless.
-    const temp = join(dir, `.${file}.tmp`);
+    // Removing the temp file first also makes a leftover harmless should removeLeftovers not run.
+    const temp = tempOf(dir, file);
     try {
       await rm(temp, { force: true });
       const handle = await open(temp, 'wx', 0o600);

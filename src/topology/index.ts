@@ -1,6 +1,6 @@
 export type { HugepagePool, NumaNode, PhysicalCore, Topology } from './topology.js';
 export { TopologyError } from './errors.js';
-export { readTopology } from './read.js';
+export { readOnline, readTopology } from './read.js';
 export type { ReadOptions } from './read.js';
 export { readHugepagePools } from './hugepages.js';
 export { host } from './fake-host.js';

@@ -47,3 +47,8 @@ export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topo
     cpuPool,
   );
 }
+
+/** The `online` file alone, read before every change (SPEC §10); null when the host has none. */
+export function readOnline(sysfsRoot: string): CpuSet | null {
+  return readCpuListFile(sysfsLayout.online(sysfsRoot));
+}

@@ -49,6 +49,7 @@ export class Connection {
   #running = 0;
   #paused = false;
   #writeBlocked = false;
+  #corked = false;
   /** No more input will be taken: the peer ended, the server is closing, or a limit was hit. */
   #stopped = false;
   /** Our side is closing: nothing more is written. */
@@ -211,8 +212,17 @@ export class Connection {
     }
   }
 
+  /** Replies finished in the same tick leave in one socket write (corked until the next tick). */
   #write(text: string): void {
     if (!this.#socket.writable) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
     if (!this.#socket.write(text + '\n')) this.#writeBlocked = true;
   }
 

@@ -34,6 +34,8 @@ describe('daemon over JSON-RPC: methods', () => {
         shared_cpus: '4-15,20-31',
         total_available_cpus: 28,
         remaining_available_cpus: 24,
+        preemption_policy: 'legacy',
+        pool: 'isolated',
       });
       const grown = await d.call('allocate_cores', { service_name: 'vm-a', num_of_cores: 6 });
       expect(grown.allocated_cores).to.equal('2-4,18-20');
@@ -69,6 +71,8 @@ describe('daemon over JSON-RPC: methods', () => {
         shared_cpus: '2-15,18-31',
         total_available_cpus: 28,
         remaining_available_cpus: 28,
+        preemption_policy: null,
+        pool: 'isolated',
       });
       const again = await d.call('allocate_cores', { service_name: 'vm-a', num_of_cores: -1 });
       expect(again.allocated_cores).to.equal('');
@@ -111,6 +115,8 @@ describe('daemon over JSON-RPC: methods', () => {
         allocated_cores: '8-14,24-30',
         total_available_cpus: 28,
         remaining_available_cpus: 14,
+        preemption_policy: 'legacy',
+        pool: 'isolated',
       });
       // ceil(28 × 0.1) = 3: kept from what the service holds.
       const shrunk = await d.call('allocate_cores_percent', { service_name: 'ovs', percent: 10 });
@@ -147,6 +153,8 @@ describe('daemon over JSON-RPC: methods', () => {
         total_available_cpus: 28,
         remaining_available_cpus: 12,
         preempted: [{ service_name: 'auto', cores: '8,24' }],
+        preemption_policy: 'legacy',
+        pool: 'isolated',
       });
       const listed = await d.call('list_allocations');
       expect(listed.allocations.map((a) => [a.service_name, a.allocated_cores, a.is_explicit, a.explicit_cores])).to.deep.equal([
@@ -226,6 +234,8 @@ describe('daemon over JSON-RPC: methods', () => {
             numa_nodes: [],
             hugepages: [{ node_id: 1, size_kb: 2048, count: 16 }],
             stale_cores: '',
+            preemption_policy: null,
+            pool: 'isolated',
           },
           {
             service_name: 'mid',
@@ -236,6 +246,8 @@ describe('daemon over JSON-RPC: methods', () => {
             numa_nodes: [1],
             hugepages: [],
             stale_cores: '',
+            preemption_policy: 'legacy',
+            pool: 'isolated',
           },
           {
             service_name: 'zeta',
@@ -246,8 +258,18 @@ describe('daemon over JSON-RPC: methods', () => {
             numa_nodes: [0],
             hugepages: [],
             stale_cores: '',
+            preemption_policy: 'legacy',
+            pool: 'isolated',
           },
         ],
+        supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
+        cpu_pool: {
+          name: 'isolated',
+          source: 'isolated',
+          configured_cpus: '2-15,18-31',
+          eligible_cpus: '2-15,18-31',
+          unavailable_allocated_cpus: '',
+        },
       });
     });
   });

@@ -28,6 +28,8 @@ describe('daemon: legacy one-shot protocol', () => {
       shared_cpus: '4-15,20-31',
       total_available_cpus: 28,
       remaining_available_cpus: 24,
+      preemption_policy: 'legacy',
+      pool: 'isolated',
       version: '1.0',
     });
     checked('allocate_cores', reply);
@@ -95,6 +97,8 @@ describe('daemon: legacy one-shot protocol', () => {
           numa_nodes: [],
           hugepages: [{ node_id: 1, size_kb: 2048, count: 64 }],
           stale_cores: '',
+          preemption_policy: null,
+          pool: 'isolated',
         },
       ],
     });

@@ -2,7 +2,7 @@
 // result schema, so no allocator test can pass with a result a client would reject.
 import { expect } from 'chai';
 import { DomainError, validateResult } from '../../schema/index.js';
-import type { MethodName, ParamsOf, ResultOf } from '../../schema/index.js';
+import type { MethodName, ParamsOf, PreemptionPolicy, ResultOf } from '../../schema/index.js';
 import {
   Ledger,
   allocateCores,
@@ -16,6 +16,7 @@ import {
   topologyView,
 } from '../../src/allocator/index.js';
 import type { Host, Plan } from '../../src/allocator/index.js';
+import { parseCpuList } from '../../src/cpuset/index.js';
 import type { HugepagePool } from '../../src/topology/index.js';
 import { topologyOf } from '../fixtures/host.js';
 import type { HostDescription } from '../fixtures/host.js';
@@ -29,6 +30,24 @@ export interface Machine {
 export function machine(desc: HostDescription, cpuPool?: string): Machine {
   const options = cpuPool === undefined ? {} : { cpuPool };
   return { host: hostOf(topologyOf(desc, options)), hugepages: desc.hugepages };
+}
+
+/** What SPEC section 10 adds to a host: a general pool, and `online` read after the topology. */
+export interface MachineOptions {
+  readonly cpuPool?: string;
+  /** --general-pool (cpulist). */
+  readonly general?: string;
+  /** The online CPUs now, when they differ from those at the topology read. */
+  readonly online?: string;
+}
+
+export function machineWith(desc: HostDescription, options: MachineOptions): Machine {
+  const topo = topologyOf(desc, options.cpuPool === undefined ? {} : { cpuPool: options.cpuPool });
+  const host = hostOf(topo, {
+    ...(options.general === undefined ? {} : { general: parseCpuList(options.general) }),
+    ...(options.online === undefined ? {} : { online: parseCpuList(options.online) }),
+  });
+  return { host, hugepages: desc.hugepages };
 }
 
 /** The methods that change the ledger. */
@@ -85,8 +104,8 @@ export function after(m: Machine, requests: readonly Request[], ledger: Ledger =
   return requests.reduce((current, request) => apply(m, current, request).next, ledger);
 }
 
-export function list(m: Machine, ledger: Ledger): ResultOf<'list_allocations'> {
-  return checked('list_allocations', listAllocations(ledger, m.host));
+export function list(m: Machine, ledger: Ledger, pool?: string): ResultOf<'list_allocations'> {
+  return checked('list_allocations', listAllocations(ledger, m.host, pool));
 }
 
 export function memory(m: Machine, ledger: Ledger, serviceName?: string): ResultOf<'get_memory_info'> {
@@ -98,18 +117,29 @@ export function topology(m: Machine, ledger: Ledger): ResultOf<'get_topology'> {
   return checked('get_topology', topologyView(ledger, m.host));
 }
 
+/** The optional params of SPEC section 10 on the allocation methods. */
+export interface Options {
+  readonly pool?: string;
+  readonly preemption_policy?: PreemptionPolicy;
+}
+
 /** Shorthands for requests, in the order a test reads them. */
-export const cores = (service_name: string, num_of_cores: number): RequestOf<'allocate_cores'> => ({
+export const cores = (service_name: string, num_of_cores: number, options: Options = {}): RequestOf<'allocate_cores'> => ({
   method: 'allocate_cores',
-  params: { service_name, num_of_cores },
+  params: { service_name, num_of_cores, ...options },
 });
-export const percent = (service_name: string, value: number): RequestOf<'allocate_cores_percent'> => ({
+export const percent = (service_name: string, value: number, options: Options = {}): RequestOf<'allocate_cores_percent'> => ({
   method: 'allocate_cores_percent',
-  params: { service_name, percent: value },
+  params: { service_name, percent: value, ...options },
 });
-export const numa = (service_name: string, numa_node: number, num_of_cores: number): RequestOf<'allocate_numa_cores'> => ({
+export const numa = (
+  service_name: string,
+  numa_node: number,
+  num_of_cores: number,
+  options: Options = {},
+): RequestOf<'allocate_numa_cores'> => ({
   method: 'allocate_numa_cores',
-  params: { service_name, numa_node, num_of_cores },
+  params: { service_name, numa_node, num_of_cores, ...options },
 });
 export const hugepages = (
   service_name: string,
@@ -123,6 +153,10 @@ export const hugepages = (
 export const release = (service_name: string): RequestOf<'release_service'> => ({
   method: 'release_service',
   params: { service_name },
+});
+export const releaseIn = (service_name: string, pool: string): RequestOf<'release_service'> => ({
+  method: 'release_service',
+  params: { service_name, pool },
 });
 
 /** The CPUs of a service in the ledger, as a cpulist. */

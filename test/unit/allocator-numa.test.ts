@@ -17,6 +17,8 @@ describe('allocator: allocate_numa_cores', () => {
       total_available_cpus: 28,
       remaining_available_cpus: 24,
       preempted: [],
+      preemption_policy: 'legacy',
+      pool: 'isolated',
     });
     expect(explicitOf(next, 'ovs')).to.equal('8-9,24-25');
   });

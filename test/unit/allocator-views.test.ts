@@ -74,6 +74,8 @@ describe('allocator: list_allocations', () => {
           numa_nodes: [],
           hugepages: [{ node_id: 1, size_kb: 2048, count: 64 }],
           stale_cores: '',
+          preemption_policy: null,
+          pool: 'isolated',
         },
         {
           service_name: 'nova',
@@ -84,6 +86,8 @@ describe('allocator: list_allocations', () => {
           numa_nodes: [0, 1],
           hugepages: [],
           stale_cores: '',
+          preemption_policy: 'legacy',
+          pool: 'isolated',
         },
         {
           service_name: 'ovs',
@@ -94,8 +98,18 @@ describe('allocator: list_allocations', () => {
           numa_nodes: [0],
           hugepages: [],
           stale_cores: '',
+          preemption_policy: 'legacy',
+          pool: 'isolated',
         },
       ],
+      supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
+      cpu_pool: {
+        name: 'isolated',
+        source: 'isolated',
+        configured_cpus: '2-15,18-31',
+        eligible_cpus: '2-15,18-31',
+        unavailable_allocated_cpus: '',
+      },
     });
   });
 
@@ -121,6 +135,14 @@ describe('allocator: list_allocations', () => {
       total_available_cpus: 28,
       remaining_available_cpus: 28,
       allocations: [],
+      supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
+      cpu_pool: {
+        name: 'isolated',
+        source: 'isolated',
+        configured_cpus: '2-15,18-31',
+        eligible_cpus: '2-15,18-31',
+        unavailable_allocated_cpus: '',
+      },
     });
   });
 });

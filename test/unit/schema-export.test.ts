@@ -85,6 +85,8 @@ describe('schema: OpenRPC document', () => {
       ['service_name', true],
       ['numa_node', true],
       ['num_of_cores', true],
+      ['preemption_policy', false],
+      ['pool', false],
     ]);
     const memory = methods.find((m) => m.name === 'get_memory_info')!;
     expect(memory.params.map((p) => [p.name, p.required])).to.deep.equal([['service_name', false]]);

@@ -175,6 +175,8 @@ describe('schema: results', () => {
         shared_cpus: '4-15,20-31',
         total_available_cpus: 28,
         remaining_available_cpus: 24,
+        preemption_policy: 'legacy',
+        pool: 'isolated',
       },
     ],
     [
@@ -185,6 +187,8 @@ describe('schema: results', () => {
         allocated_cores: '2-4',
         total_available_cpus: 28,
         remaining_available_cpus: 25,
+        preemption_policy: 'non-preemptive',
+        pool: 'general',
       },
     ],
     [
@@ -197,6 +201,8 @@ describe('schema: results', () => {
         total_available_cpus: 28,
         remaining_available_cpus: 26,
         preempted: [{ service_name: 'other', cores: '8' }],
+        preemption_policy: 'legacy',
+        pool: 'isolated',
       },
     ],
     [
@@ -216,6 +222,8 @@ describe('schema: results', () => {
             numa_nodes: [0],
             hugepages: [],
             stale_cores: '',
+            preemption_policy: 'legacy',
+            pool: 'isolated',
           },
           {
             service_name: 'b',
@@ -226,8 +234,18 @@ describe('schema: results', () => {
             numa_nodes: [],
             hugepages: [{ node_id: 0, size_kb: 2048, count: 8 }],
             stale_cores: '',
+            preemption_policy: null,
+            pool: 'isolated',
           },
         ],
+        supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
+        cpu_pool: {
+          name: 'isolated',
+          source: 'isolated',
+          configured_cpus: '2-15,18-31',
+          eligible_cpus: '2-15,18-31',
+          unavailable_allocated_cpus: '',
+        },
       },
     ],
     [
@@ -314,6 +332,8 @@ describe('schema: results', () => {
       explicit_cores: '2',
       numa_nodes: [0],
       hugepages: [],
+      preemption_policy: 'legacy',
+      pool: 'isolated',
     };
     const outcome = validateResult('list_allocations', {
       total_allocations: 1,
@@ -321,6 +341,8 @@ describe('schema: results', () => {
       total_available_cpus: 4,
       remaining_available_cpus: 3,
       allocations: [entry],
+      supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
+      cpu_pool: { name: 'isolated', source: 'isolated', configured_cpus: '0-3', eligible_cpus: '0-3', unavailable_allocated_cpus: '' },
     });
     expect(outcome.ok).to.equal(false);
     if (!outcome.ok) expect(outcome.errors).to.deep.equal([{ path: '/allocations/0/stale_cores', message: 'is required' }]);
