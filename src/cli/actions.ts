@@ -1,0 +1,11 @@
+// The real actions. Each command's module is loaded only when that command runs, so `call` and
+// `status` start without loading the daemon, the logger or the schema compiler.
+import type { Actions } from './program.js';
+
+export const actions: Actions = {
+  serve: async (request) => (await import('./commands/serve.js')).serve(request),
+  demo: async (request) => (await import('./commands/demo.js')).demo(request),
+  call: async (request) => (await import('./commands/call.js')).call(request),
+  view: async (request) => (await import('./commands/view.js')).view(request),
+  schema: async (outDir) => (await import('./commands/schema.js')).schema(outDir),
+};

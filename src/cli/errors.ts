@@ -1,0 +1,18 @@
+// A failure the command line reports as one message on stderr, with the exit code it maps to.
+
+/** Exit codes: 1 when the command ran and failed, 2 when it was called wrongly. */
+export const EXIT = { failure: 1, usage: 2 } as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

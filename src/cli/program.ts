@@ -1,0 +1,155 @@
+// The command line's grammar (SPEC §9): commands, flags, their EPA_* variables and defaults.
+// It turns what was typed into typed requests for the actions and does no I/O of its own, so
+// tests can parse real argv and environments against recording actions.
+import { Argument, Command, Option } from 'commander';
+import { LIMIT_DEFAULTS, defaultSocketPath, defaultStateDir } from '../daemon/config.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../daemon/log-options.js';
+import { jsonParams, octalMode, positiveInteger } from './parse.js';
+
+export interface ServeRequest {
+  readonly config: DaemonConfig;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+export interface DemoRequest {
+  /** Where to listen; by default a socket in the demo's temp dir. */
+  readonly socket?: string;
+  /** Only write the sample host's sysfs tree into this dir and exit (for scripts and tests). */
+  readonly writeSample?: string;
+}
+
+export interface CallRequest {
+  readonly socket: string;
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+}
+
+export const VIEWS = ['status', 'topology', 'memory'] as const;
+export type View = (typeof VIEWS)[number];
+
+export interface ViewRequest {
+  readonly view: View;
+  readonly socket: string;
+  readonly json: boolean;
+  /** status only: show this pool alone. */
+  readonly pool?: string;
+}
+
+/** What each command does once its arguments are parsed. */
+export interface Actions {
+  serve(request: ServeRequest): Promise<void>;
+  demo(request: DemoRequest): Promise<void>;
+  call(request: CallRequest): Promise<void>;
+  view(request: ViewRequest): Promise<void>;
+  schema(outDir: string): Promise<void>;
+}
+
+/**
+ * The serve flags as commander hands them over: the options below are named after the config's
+ * fields, and an option without a value or default is absent, as an optional field is.
+ */
+type ServeFlags = DaemonConfig & { readonly logLevel: LogLevel; readonly logFormat: LogFormat };
+
+function socketOption(): Option {
+  return new Option('--socket <path>', 'the daemon socket').env('EPA_SOCKET').default(defaultSocketPath());
+}
+
+function serveOptions(): Option[] {
+  return [
+    socketOption(),
+    new Option('--state-dir <dir>', 'directory of state.json').env('EPA_STATE_DIR').default(defaultStateDir()),
+    new Option('--sysfs <dir>', 'sysfs root to read the host from').env('EPA_SYSFS').default('/sys'),
+    new Option('--cpu-pool <cpulist>', 'allocatable CPUs, instead of devices/system/cpu/isolated').env('EPA_CPU_POOL'),
+    new Option('--general-pool <cpulist>', 'ordinary CPUs offered as the pool "general" (apart from the default pool)').env(
+      'EPA_GENERAL_POOL',
+    ),
+    new Option('--socket-mode <mode>', 'file mode of the socket (octal)')
+      .env('EPA_SOCKET_MODE')
+      .argParser(octalMode)
+      .default(LIMIT_DEFAULTS.socketMode, '0660'),
+    new Option('--socket-group <group>', 'group (name or gid) that owns the socket').env('EPA_SOCKET_GROUP'),
+    new Option('--max-message-bytes <n>', 'largest accepted message')
+      .env('EPA_MAX_MESSAGE_BYTES')
+      .argParser(positiveInteger)
+      .default(LIMIT_DEFAULTS.maxMessageBytes),
+    new Option('--max-connections <n>', 'most simultaneous connections')
+      .env('EPA_MAX_CONNECTIONS')
+      .argParser(positiveInteger)
+      .default(LIMIT_DEFAULTS.maxConnections),
+    new Option('--partial-timeout-ms <ms>', 'close a connection whose incomplete message is older than this')
+      .env('EPA_PARTIAL_TIMEOUT_MS')
+      .argParser(positiveInteger)
+      .default(LIMIT_DEFAULTS.partialTimeoutMs),
+    new Option('--idle-timeout-ms <ms>', 'close a connection idle for this long')
+      .env('EPA_IDLE_TIMEOUT_MS')
+      .argParser(positiveInteger)
+      .default(LIMIT_DEFAULTS.idleTimeoutMs),
+    new Option('--log-level <level>', 'least severe level logged').env('EPA_LOG_LEVEL').choices(LOG_LEVELS).default('info'),
+    new Option('--log-format <format>', 'text for a terminal, json for journald and collectors')
+      .env('EPA_LOG_FORMAT')
+      .choices(LOG_FORMATS)
+      .default('text'),
+  ];
+}
+
+function toServeRequest({ logLevel, logFormat, ...config }: ServeFlags): ServeRequest {
+  return { config, logLevel, logFormat };
+}
+
+const VIEW_DESCRIPTIONS: Record<View, string> = {
+  status: 'allocations per pool, NUMA node and service (list_allocations of each pool + get_topology)',
+  topology: 'pool, online CPUs, and per NUMA node CPUs, cores and hugepage sizes (get_topology)',
+  memory: 'hugepages per NUMA node and size: total, reserved, free (get_memory_info)',
+};
+
+export function buildProgram(actions: Actions, version: string): Command {
+  const program = new Command('epa-orchestrator')
+    .description('Hands out isolated CPU cores and hugepage reservations over JSON-RPC 2.0 on a Unix socket.')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+
+  const serve = program
+    .command('serve')
+    .description('run the daemon (SIGTERM/SIGINT: stop; SIGHUP: re-read the CPU topology)')
+    .action(async (_options: unknown, command: Command) => actions.serve(toServeRequest(command.opts<ServeFlags>())));
+  for (const option of serveOptions()) serve.addOption(option);
+
+  program
+    .command('demo')
+    .description('serve a bundled sample host (2 nodes x 8 cores x 2 threads, hugepages) from a temp dir')
+    .option('--socket <path>', 'the socket to listen on (default: in the temp dir)')
+    .addOption(new Option('--write-sample <dir>', 'write the sample host sysfs tree into dir and exit').hideHelp())
+    .action(async (options: DemoRequest) => actions.demo(options));
+
+  program
+    .command('call')
+    .description('call one method and print its result as JSON (exit 1 on an error answer)')
+    .argument('<METHOD>', 'method name, e.g. allocate_cores or rpc.discover')
+    .addArgument(new Argument('[JSON-PARAMS]', 'params as a JSON object').argParser(jsonParams).default({}, '{}'))
+    .addOption(socketOption())
+    .addHelpText('after', `\nExample:\n  $ epa-orchestrator call allocate_cores '{"service_name":"nova","num_of_cores":4}'`)
+    .action(async (method: string, params: Record<string, unknown>, options: { socket: string }) =>
+      actions.call({ socket: options.socket, method, params }),
+    );
+
+  for (const view of VIEWS) {
+    const command = program
+      .command(view)
+      .description(VIEW_DESCRIPTIONS[view])
+      .addOption(socketOption())
+      .option('--json', 'print the raw JSON results instead of tables', false)
+      .action(async (options: { socket: string; json: boolean; pool?: string }) => actions.view({ view, ...options }));
+    if (view === 'status') command.option('--pool <name>', 'show only this pool ("isolated" or "general"); default: every configured pool');
+  }
+
+  program
+    .command('schema')
+    .description('write the JSON Schemas of every method and openrpc.json')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (options: { out: string }) => actions.schema(options.out));
+
+  return program;
+}

@@ -1,0 +1,129 @@
+// The human tables of `status`, `topology` and `memory`. Pure: daemon results in, text out.
+import type { ResultOf } from '../../schema/index.js';
+import { parseCpuList } from '../cpuset/index.js';
+import { cpusWithCount, formatSizeKb, orDash, plural, renderTable } from './table.js';
+
+type Allocations = ResultOf<'list_allocations'>;
+type Allocation = Allocations['allocations'][number];
+type Topology = ResultOf<'get_topology'>;
+type Memory = ResultOf<'get_memory_info'>;
+
+const NO_NUMA = 'No NUMA topology: every CPU counts as node 0.\n';
+
+function hugepageList(entries: Allocation['hugepages']): string {
+  if (entries.length === 0) return '-';
+  return entries.map((h) => `${h.count} x ${formatSizeKb(h.size_kb)} on node ${h.node_id}`).join(', ');
+}
+
+/** One line per pool: where its CPUs come from, how many are eligible, allocated and free. */
+function poolSummary(list: Allocations): string {
+  const pool = list.cpu_pool;
+  const source = pool.source === 'isolated' ? 'the isolated list' : 'configured';
+  const unavailable = pool.unavailable_allocated_cpus === '' ? '' : `; held but unavailable: ${pool.unavailable_allocated_cpus}`;
+  return (
+    `Pool ${pool.name}: ${orDash(pool.configured_cpus)} (${source}), ${plural(list.total_available_cpus, 'CPU')} eligible, ` +
+    `${list.total_allocated_cpus} allocated, ${list.remaining_available_cpus} free, ` +
+    `${plural(list.total_allocations, 'service')}${unavailable}\n`
+  );
+}
+
+/** Per NUMA node: the default pool's CPUs there, what is free, and which service holds which CPUs. */
+function nodeTable(entries: readonly Allocation[], topology: Topology): string {
+  if (topology.numa_nodes.length === 0) return NO_NUMA;
+  const held = entries.map((a) => ({ name: a.service_name, cpus: parseCpuList(a.allocated_cores) }));
+  const rows = topology.numa_nodes.flatMap((node) => {
+    const nodeCpus = parseCpuList(node.cpus);
+    const first = [String(node.node_id), cpusWithCount(node.pool_cpus), cpusWithCount(node.free_cpus)];
+    const holders = held
+      .map(({ name, cpus }) => ({ name, cpus: cpus.intersect(nodeCpus) }))
+      .filter(({ cpus }) => !cpus.isEmpty());
+    if (holders.length === 0) return [[...first, '-', '-']];
+    return holders.map(({ name, cpus }, index) => [
+      ...(index === 0 ? first : ['', '', '']),
+      name,
+      cpusWithCount(cpus.toString()),
+    ]);
+  });
+  return renderTable(['NODE', 'POOL', 'FREE', 'SERVICE', 'CPUS'], rows);
+}
+
+function serviceTable(entries: readonly Allocation[]): string {
+  if (entries.length === 0) return 'No allocations.\n';
+  const rows = entries.map((a) => [
+    a.service_name,
+    a.pool,
+    a.preemption_policy ?? '-',
+    cpusWithCount(a.allocated_cores),
+    orDash(a.explicit_cores),
+    a.numa_nodes.length === 0 ? '-' : a.numa_nodes.join(','),
+    hugepageList(a.hugepages),
+    orDash(a.stale_cores),
+  ]);
+  return renderTable(['SERVICE', 'POOL', 'POLICY', 'CPUS', 'EXPLICIT', 'NODES', 'HUGEPAGES', 'STALE'], rows);
+}
+
+/** `lists`: list_allocations of each configured pool, the default pool first. */
+export function formatStatus(lists: readonly Allocations[], topology: Topology): string {
+  const entries = lists
+    .flatMap((list) => list.allocations)
+    .sort((a, b) => (a.service_name < b.service_name ? -1 : a.service_name > b.service_name ? 1 : 0));
+  return [lists.map(poolSummary).join(''), nodeTable(entries, topology), serviceTable(entries)].join('\n');
+}
+
+export function formatTopology(topology: Topology): string {
+  const summary = `Pool ${cpusWithCount(topology.pool)}, online ${cpusWithCount(topology.online)}\n`;
+  if (topology.numa_nodes.length === 0) return [summary, NO_NUMA].join('\n');
+  const table = renderTable(
+    ['NODE', 'CPUS', 'POOL', 'FREE', 'CORES', 'HUGEPAGE SIZES'],
+    topology.numa_nodes.map((node) => [
+      String(node.node_id),
+      cpusWithCount(node.cpus),
+      cpusWithCount(node.pool_cpus),
+      cpusWithCount(node.free_cpus),
+      String(node.cores.length),
+      node.hugepage_sizes_kb.length === 0 ? '-' : node.hugepage_sizes_kb.map(formatSizeKb).join(', '),
+    ]),
+  );
+  const cores = topology.numa_nodes
+    .map((node) => `  node ${node.node_id}: ${node.cores.length === 0 ? '-' : node.cores.join('  ')}\n`)
+    .join('');
+  return [summary, table, `Pool threads of each physical core:\n${cores}`].join('\n');
+}
+
+/** The node number of a "node<N>" key. */
+const nodeIdOf = (key: string): number => Number(key.slice('node'.length));
+
+export function formatMemory(memory: Memory): string {
+  const nodes = Object.entries(memory.numa_hugepages).sort(([a], [b]) => nodeIdOf(a) - nodeIdOf(b));
+  if (nodes.length === 0) return NO_NUMA;
+  const rows = nodes.flatMap(([key, node]) => {
+    const id = String(nodeIdOf(key));
+    const reservations = Object.entries(node.allocations);
+    // A reservation whose size the node no longer offers still gets a row: it is still recorded.
+    const sizes = [
+      ...new Set([...node.capacity.map((c) => c.size), ...reservations.flatMap(([, bySize]) => Object.keys(bySize).map(Number))]),
+    ].sort((a, b) => a - b);
+    if (sizes.length === 0) return [[id, 'none', '-', '-', '-', '-', '-']];
+    return sizes.map((size) => {
+      const holders = reservations.flatMap(([service, bySize]) => {
+        const count = bySize[String(size)];
+        return count === undefined ? [] : [{ service, count }];
+      });
+      const capacity = node.capacity.find((c) => c.size === size);
+      const reserved = capacity?.reserved ?? holders.reduce((sum, h) => sum + h.count, 0);
+      return [
+        id,
+        formatSizeKb(size),
+        capacity === undefined ? '-' : String(capacity.total),
+        String(reserved),
+        capacity === undefined ? '-' : String(capacity.free),
+        capacity === undefined ? '-' : String(capacity.free_kernel),
+        holders.length === 0 ? '-' : holders.map((h) => `${h.service} ${h.count}`).join(', '),
+      ];
+    });
+  });
+  return (
+    'Hugepages per NUMA node; FREE is what can still be reserved: min(free in the kernel, total - reserved).\n\n' +
+    renderTable(['NODE', 'SIZE', 'TOTAL', 'RESERVED', 'FREE', 'KERNEL FREE', 'RESERVED BY'], rows)
+  );
+}

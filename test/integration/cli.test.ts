@@ -1,0 +1,239 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SAMPLE_HOST, tempSysfs, type TempSysfs } from '../../src/topology/index.js';
+
+// This file runs from dist/test/integration/, three levels below the repository root.
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(repoRoot, 'bin', 'epa-orchestrator');
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A started process, run from the repository root, with its output collected. */
+class Run {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+
+  constructor(command: string, args: string[]) {
+    this.child = spawn(command, args, { cwd: repoRoot });
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => (this.stdout += text));
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })),
+    );
+  }
+}
+
+/** Starts the built program. */
+const start = (...args: string[]) => new Run(bin, args);
+
+/** Runs the built program to its end. */
+const run = (...args: string[]): Promise<Exit> => start(...args).exited;
+
+async function waitFor(what: string, ready: () => boolean, process?: Run): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (ready()) return;
+    if (process?.child.exitCode !== null && process?.child.exitCode !== undefined) {
+      throw new Error(`exited ${process.child.exitCode} while waiting for ${what}: ${process.stderr}`);
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const noStackTrace = (text: string) => expect(text).to.not.match(/^\s+at /m);
+
+describe('cli (the built bin/epa-orchestrator)', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let sysfs: TempSysfs;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'epa-cli-'));
+    sysfs = tempSysfs(SAMPLE_HOST);
+  });
+
+  after(async () => {
+    sysfs.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('against a running daemon', () => {
+    let daemon: Run;
+    let socket: string;
+
+    before(async () => {
+      socket = join(dir, 'epa.sock');
+      // The sample host keeps cores 0 and 1 out of the isolated pool: they make the general pool.
+      daemon = start('serve', '--socket', socket, '--state-dir', join(dir, 'state'), '--sysfs', sysfs.path, '--general-pool', '0-1,16-17');
+      await waitFor('the socket', () => existsSync(socket), daemon);
+    });
+
+    after(() => {
+      if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
+    });
+
+    it('call prints the result as JSON on stdout', async () => {
+      const result = await run('call', 'allocate_cores', '{"service_name":"nova","num_of_cores":4}', '--socket', socket);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout)).to.include({ service_name: 'nova', allocated_cores: '2-3,18-19', cores_allocated: 4 });
+      expect(result.stderr).to.equal('');
+    });
+
+    it('call of a refused request exits 1 with the code, message and data on stderr', async () => {
+      const result = await run('call', 'allocate_cores', '{"service_name":"glance","num_of_cores":25}', '--socket', socket);
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.contain('error -32002: Insufficient CPUs available. Requested: 25, Available: 24');
+      expect(result.stderr).to.contain('"reason": "INSUFFICIENT_CPUS"');
+    });
+
+    it('status --json prints the raw results of every pool; status prints the tables', async () => {
+      const ceph = await run('call', 'allocate_cores', '{"service_name":"ceph","num_of_cores":2,"pool":"general"}', '--socket', socket);
+      expect(ceph.code, ceph.stderr).to.equal(0);
+      const json = await run('status', '--json', '--socket', socket);
+      expect(json.code, json.stderr).to.equal(0);
+      type List = { allocations: { service_name: string; allocated_cores: string }[] };
+      const parsed = JSON.parse(json.stdout) as { list_allocations: Record<string, List>; get_topology: { pool: string } };
+      expect(Object.keys(parsed.list_allocations)).to.deep.equal(['isolated', 'general']);
+      expect(parsed.list_allocations.isolated!.allocations.map((a) => [a.service_name, a.allocated_cores])).to.deep.equal([
+        ['nova', '2-3,18-19'],
+      ]);
+      expect(parsed.list_allocations.general!.allocations.map((a) => a.service_name)).to.deep.equal(['ceph']);
+      expect(parsed.get_topology.pool).to.equal('2-15,18-31');
+      const tables = await run('status', '--socket', socket);
+      expect(tables.stdout).to.match(/^Pool general: 0-1,16-17 \(configured\), 4 CPUs eligible, 2 allocated, 2 free, 1 service$/m);
+      expect(tables.stdout).to.match(/^0 +2-7,18-23 \(12\) +4-7,20-23 \(8\) +ceph +\S+ \(2\)$/m);
+      expect(tables.stdout).to.match(/^nova +isolated +legacy +2-3,18-19 \(4\) /m);
+      const general = await run('status', '--pool', 'general', '--socket', socket);
+      expect(general.code, general.stderr).to.equal(0);
+      expect(general.stdout).to.match(/^Pool general: 0-1,16-17 \(configured\), 4 CPUs eligible, 2 allocated, 2 free, 1 service$/m);
+      expect(general.stdout).to.not.match(/^Pool isolated/m);
+      expect(general.stdout).to.not.match(/^nova /m);
+      const unknown = await run('status', '--pool', 'shared', '--socket', socket);
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.contain('POOL_NOT_FOUND');
+    });
+
+    it('a second serve on the same socket exits 1 with one line naming the socket, and leaves it alone', async () => {
+      const result = await run('serve', '--socket', socket, '--state-dir', join(dir, 'other-state'), '--sysfs', sysfs.path);
+      expect(result.code).to.equal(1);
+      expect(result.stderr.trimEnd().split('\n')).to.have.length(1);
+      expect(result.stderr).to.contain(socket).and.to.contain('in use');
+      noStackTrace(result.stderr);
+      const still = await run('call', 'list_allocations', '--socket', socket);
+      expect(JSON.parse(still.stdout)).to.nested.include({ 'allocations[0].service_name': 'nova' });
+    });
+
+    it('SIGHUP with a broken sysfs file logs the failed reload and keeps serving', async () => {
+      const cpulist = join(sysfs.path, 'devices/system/node/node1/cpulist');
+      const good = await readFile(cpulist, 'utf8');
+      await writeFile(cpulist, 'junk\n');
+      try {
+        daemon.child.kill('SIGHUP');
+        await waitFor('the failed reload in the log', () => daemon.stderr.includes('reload failed'), daemon);
+      } finally {
+        await writeFile(cpulist, good);
+      }
+      expect(daemon.stderr).to.match(/reload failed, keeping the previous topology: .*node1\/cpulist/);
+      const still = await run('call', 'get_topology', '--socket', socket);
+      expect(JSON.parse(still.stdout)).to.include({ pool: '2-15,18-31' });
+    });
+
+    it('SIGTERM stops the daemon: exit 0 and the socket file removed', async () => {
+      daemon.child.kill('SIGTERM');
+      const exit = await daemon.exited;
+      expect(exit.code, exit.stderr).to.equal(0);
+      expect(existsSync(socket)).to.equal(false);
+    });
+  });
+
+  describe('start failures', () => {
+    it('refuses an invalid state file in one line naming it, and leaves the file as it was', async () => {
+      const stateDir = join(dir, 'bad-state');
+      await mkdir(stateDir);
+      await writeFile(join(stateDir, 'state.json'), '{"version":1,');
+      const result = await run('serve', '--socket', join(dir, 'bad.sock'), '--state-dir', stateDir, '--sysfs', sysfs.path);
+      expect(result.code).to.equal(1);
+      expect(result.stderr.trimEnd().split('\n')).to.have.length(1);
+      expect(result.stderr).to.match(/^epa-orchestrator: cannot start: /).and.to.contain(join(stateDir, 'state.json'));
+      noStackTrace(result.stderr);
+      expect(await readFile(join(stateDir, 'state.json'), 'utf8')).to.equal('{"version":1,');
+      expect(existsSync(join(dir, 'bad.sock'))).to.equal(false);
+    });
+
+    it('refuses a sysfs root that is not a directory', async () => {
+      const missing = join(dir, 'no-such-sysfs');
+      const result = await run('serve', '--socket', join(dir, 'x.sock'), '--state-dir', join(dir, 'x'), '--sysfs', missing);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.equal(`epa-orchestrator: cannot start: the sysfs root ${missing} is not a directory\n`);
+    });
+  });
+
+  describe('without a daemon', () => {
+    it('call says there is no socket and exits 1', async () => {
+      const socket = join(dir, 'absent.sock');
+      const result = await run('call', 'list_allocations', '--socket', socket);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.match(new RegExp(`^epa-orchestrator: no daemon socket at ${socket}: is the daemon running\\?`));
+    });
+
+    it('call says nothing answers on a left-over socket and exits 1', async () => {
+      const socket = join(dir, 'stale.sock');
+      // A process that dies while listening leaves its socket file behind.
+      const listener = spawn(process.execPath, [
+        '-e',
+        `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`,
+      ]);
+      await new Promise((resolve) => listener.once('close', resolve));
+      expect(existsSync(socket)).to.equal(true);
+      const result = await run('call', 'list_allocations', '--socket', socket);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain(`nothing answers on ${socket}`);
+    });
+
+    it('call with params that are not a JSON object is a usage error (exit 2)', async () => {
+      const result = await run('call', 'allocate_cores', '{service_name: nova}', '--socket', join(dir, 'absent.sock'));
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.contain("argument 'JSON-PARAMS'").and.to.contain('not valid JSON');
+    });
+
+    it('--version prints the version of package.json', async () => {
+      const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      expect((await run('--version')).stdout).to.equal(`${pkg.version}\n`);
+    });
+  });
+
+  it('demo prints call lines that work when pasted, and Ctrl-C removes its temp dir', async () => {
+    const demo = start('demo');
+    try {
+      await waitFor('the demo instructions', () => demo.stdout.includes('Ctrl-C'), demo);
+      const line = demo.stdout.split('\n').find((l) => l.startsWith('  ./bin/epa-orchestrator call allocate_cores '));
+      expect(line, demo.stdout).to.be.a('string');
+      const pasted = await new Run('bash', ['-c', line!]).exited;
+      expect(pasted.code, pasted.stderr).to.equal(0);
+      expect(JSON.parse(pasted.stdout)).to.include({ allocated_cores: '2-3,18-19' });
+      const tempDir = /removes (\S+)\.$/m.exec(demo.stdout)?.[1];
+      expect(tempDir).to.be.a('string');
+      expect(existsSync(tempDir!)).to.equal(true);
+      demo.child.kill('SIGINT');
+      const exit = await demo.exited;
+      expect(exit.code).to.equal(0);
+      expect(existsSync(tempDir!)).to.equal(false);
+    } finally {
+      if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
+    }
+  });
+});
