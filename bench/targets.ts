@@ -1,0 +1,72 @@
+// The targets of issue 6, reported (never asserted): each with what was measured and met/missed.
+// A target is judged on the largest figure of the run that it names (the smoke run has no
+// 4096-CPU host or 64 connections), and the target line says which one that was.
+import type { AllocatorRow } from './allocator.js';
+import { int, micros, nodes } from './format.js';
+import type { SocketRow } from './socket.js';
+import type { Timing } from './stats.js';
+
+export interface Target {
+  readonly name: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+const us = (v: number) => `${micros(v)} µs`;
+const perS = (v: number) => `${int(v)} calls/s`;
+
+function worst<T>(items: readonly T[], value: (item: T) => number): T | undefined {
+  return items.reduce<T | undefined>((w, item) => (w === undefined || value(item) > value(w) ? item : w), undefined);
+}
+
+const ALLOCATOR_CALLS = ['allocate_cores', 'allocate_numa_cores', 'list_warm'] as const;
+
+export function evaluateTargets(allocator: readonly AllocatorRow[], socket: readonly SocketRow[]): Target[] {
+  const targets: Target[] = [];
+
+  for (const read of socket.filter((r) => r.server === 'daemon' && r.mix === 'read')) {
+    const ratio = read.ratio_to_echo ?? 0;
+    targets.push({
+      name: `reads ≥ ½ of the echo server's calls/s (${read.connections} conn.)`,
+      measured: `${perS(read.calls_per_s)} = ${ratio.toFixed(2)} × echo`,
+      met: ratio >= 0.5,
+    });
+  }
+
+  const writes = socket.filter((r) => r.server === 'daemon' && r.mix === 'write');
+  const mostConnections = Math.max(...writes.map((r) => r.connections));
+  for (const write of writes.filter((r) => r.connections === mostConnections)) {
+    targets.push({
+      name: `writes ≥ 2,000 calls/s with ${write.connections} connections`,
+      measured: perS(write.calls_per_s),
+      met: write.calls_per_s >= 2000,
+    });
+  }
+
+  const biggest = Math.max(...allocator.map((r) => r.cpus));
+  const calls = allocator
+    .filter((r) => r.cpus === biggest)
+    .flatMap((row) => ALLOCATOR_CALLS.map((figure) => ({ row, figure, timing: row[figure] })));
+  const slowest = worst(calls, (c) => c.timing.median_us);
+  if (slowest) {
+    const { row, figure, timing } = slowest;
+    targets.push({
+      name: `allocator calls on the ${int(biggest)}-CPU host < 100 µs median`,
+      measured: `slowest: ${figure} ${us(timing.median_us)} (${nodes(row.nodes)}, ${int(row.services)} services)`,
+      met: timing.median_us < 100,
+    });
+  }
+
+  const most = Math.max(...allocator.map((r) => r.services));
+  const lists = allocator.filter((r) => r.services === most);
+  const slowestList = worst(lists, (r) => r.list_cold.median_us);
+  if (slowestList) {
+    const cold: Timing = slowestList.list_cold;
+    targets.push({
+      name: `list_allocations (cold) with ${int(most)} services < 20 ms median`,
+      measured: `slowest: ${(cold.median_us / 1000).toFixed(2)} ms, p99 ${(cold.p99_us / 1000).toFixed(2)} ms (${int(slowestList.cpus)} CPUs, ${nodes(slowestList.nodes)})`,
+      met: cold.median_us < 20_000,
+    });
+  }
+  return targets;
+}
