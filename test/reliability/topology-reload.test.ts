@@ -1,0 +1,107 @@
+// Topology changes under a running daemon (SPEC sections 2, 4 and 10): the pool in sysfs is
+// rewritten and `serve`, in a child process, gets a real SIGHUP. CPUs that left the pool stay with
+// their owners as stale and are never handed out; CPUs that joined it are; a re-read that fails
+// keeps the previous topology.
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseCpuList } from '../../src/cpuset/index.js';
+import { host, tempSysfs, writeSysfs, type TempSysfs } from '../fixtures/host.js';
+import { SAMPLE } from '../fixtures/hosts.js';
+import { callErr, callOk, SocketClient } from '../integration/harness.js';
+import { ChildDaemon, serveArgs } from './child-daemon.js';
+
+/** The sample host (2 nodes × 8 cores × 2 threads, cpu i and i+16 siblings) with another pool. */
+const samplePool = (pool: string) => host({ nodes: 2, coresPerNode: 8, threads: 2, pool });
+
+describe('reliability: topology changes on SIGHUP to serve in a child process', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let sysfs: TempSysfs;
+  let socket: string;
+  let daemon: ChildDaemon;
+  let client: SocketClient;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'epa-sighup-'));
+    sysfs = tempSysfs(SAMPLE);
+    socket = join(dir, 'epa.sock');
+    daemon = ChildDaemon.start(serveArgs({ socket, stateDir: join(dir, 'state'), sysfs: sysfs.path }));
+    await daemon.ready(socket);
+    client = await SocketClient.connect(socket);
+  });
+  after(async () => {
+    client.close();
+    await daemon.kill();
+    sysfs.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Sends SIGHUP and waits until the daemon reports the pool. */
+  async function hangUp(pool: string): Promise<void> {
+    daemon.signal('SIGHUP');
+    for (let i = 0; i < 200; i++) {
+      if ((await callOk(client, 'get_topology')).pool === pool) return;
+      await sleep(10);
+    }
+    expect.fail(`the pool did not become ${pool} after SIGHUP: ${daemon.stderr}`);
+  }
+
+  it('keeps CPUs that left the pool with their owners as stale, hands out none of them, and hands out CPUs that joined it', async () => {
+    expect((await callOk(client, 'allocate_cores', { service_name: 'auto', num_of_cores: 4 })).allocated_cores).to.equal('2-3,18-19');
+    expect((await callOk(client, 'allocate_numa_cores', { service_name: 'pinned', numa_node: 1, num_of_cores: 2 })).cores_allocated).to.equal('8,24');
+    const stateFile = join(dir, 'state', 'state.json');
+    const saved = await readFile(stateFile);
+
+    // The host came back with cores 2, 3 and 8 no longer isolated.
+    const shrunk = '4-7,9-15,20-23,25-31';
+    writeSysfs(samplePool(shrunk), sysfs.path);
+    await hangUp(shrunk);
+    expect((await readFile(stateFile)).equals(saved), 'a reload writes nothing').to.equal(true);
+    const listed = await callOk(client, 'list_allocations');
+    expect(listed).to.include({ total_available_cpus: 22, remaining_available_cpus: 22 });
+    expect(listed.allocations.map((a) => [a.service_name, a.allocated_cores, a.stale_cores])).to.deep.equal([
+      ['auto', '2-3,18-19', '2-3,18-19'],
+      ['pinned', '8,24', '8,24'],
+    ]);
+
+    const greedy = await callOk(client, 'allocate_cores', { service_name: 'greedy', num_of_cores: 22 });
+    expect(greedy.allocated_cores, 'all of the new pool, none of the stale CPUs').to.equal(shrunk);
+    const more = await callErr(client, 'allocate_cores', { service_name: 'greedy', num_of_cores: 23 });
+    expect(more.message).to.equal('Insufficient CPUs available. Requested: 23, Available: 22');
+    // A NUMA request preempts an automatic allocation, never a stale CPU.
+    const numa = await callOk(client, 'allocate_numa_cores', { service_name: 'numa', numa_node: 1, num_of_cores: 3 });
+    expect(numa.preempted.map((p) => p.service_name)).to.deep.equal(['greedy']);
+    expect(parseCpuList(numa.cores_allocated).isSubsetOf(parseCpuList(shrunk))).to.equal(true);
+    const refused = await callErr(client, 'allocate_numa_cores', { service_name: 'other', numa_node: 1, num_of_cores: 12 });
+    expect(refused.message, 'pinned and stale CPUs are not candidates').to.equal('NUMA node 1 only has 11 CPUs available, but 12 were requested');
+
+    // The pool grows beyond where it started: cores 1 (CPUs 1 and 17) join it.
+    writeSysfs(samplePool('1-15,17-31'), sysfs.path);
+    await hangUp('1-15,17-31');
+    const back = await callOk(client, 'list_allocations');
+    expect(back.allocations.map((a) => [a.service_name, a.stale_cores])).to.deep.equal([
+      ['auto', ''],
+      ['greedy', ''],
+      ['numa', ''],
+      ['pinned', ''],
+    ]);
+    expect(back.remaining_available_cpus).to.equal(2);
+    expect((await callOk(client, 'allocate_cores', { service_name: 'newbie', num_of_cores: 2 })).allocated_cores).to.equal('1,17');
+  });
+
+  it('keeps the previous topology when the re-read fails, and goes on serving', async () => {
+    const pool = (await callOk(client, 'get_topology')).pool;
+    const isolated = join(sysfs.path, 'devices', 'system', 'cpu', 'isolated');
+    await writeFile(isolated, 'banana\n');
+    daemon.signal('SIGHUP');
+    for (let i = 0; i < 200 && !daemon.stderr.includes(isolated); i++) await sleep(10);
+    expect(daemon.stderr, 'the failed reload is logged, naming the file').to.contain(isolated);
+    expect((await callOk(client, 'get_topology')).pool).to.equal(pool);
+    await callOk(client, 'release_service', { service_name: 'newbie' });
+    expect((await callOk(client, 'allocate_cores', { service_name: 'again', num_of_cores: 2 })).allocated_cores).to.equal('1,17');
+    expect(daemon.exit).to.equal(undefined);
+  });
+});
