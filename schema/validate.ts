@@ -12,19 +12,29 @@ export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly
 const ajv = new Ajv({ allErrors: true, coerceTypes: false, strict: true, verbose: true });
 
 const paramValidators = new Map<string, ValidateFunction>(METHODS.map((m) => [m.name, ajv.compile(m.params)]));
-const resultValidators = new Map<string, ValidateFunction>(METHODS.map((m) => [m.name, ajv.compile(m.result)]));
+// The daemon never checks its own results; tests do, so those validators compile on first use.
+const resultValidators = new Map<string, ValidateFunction>();
+
+function resultValidator(method: string): ValidateFunction | undefined {
+  const cached = resultValidators.get(method);
+  if (cached !== undefined) return cached;
+  const definition = METHODS.find((m) => m.name === method);
+  if (definition === undefined) return undefined;
+  const validate = ajv.compile(definition.result);
+  resultValidators.set(method, validate);
+  return validate;
+}
 
 export function validateParams<M extends MethodName>(method: M, value: unknown): Validated<ParamsOf<M>> {
-  return run(paramValidators, method, value);
+  return run(paramValidators.get(method), method, value);
 }
 
 /** Checks what a handler answers; the integration tests run every result through it. */
 export function validateResult<M extends MethodName>(method: M, value: unknown): Validated<ResultOf<M>> {
-  return run(resultValidators, method, value);
+  return run(resultValidator(method), method, value);
 }
 
-function run<T>(validators: ReadonlyMap<string, ValidateFunction>, method: string, value: unknown): Validated<T> {
-  const validate = validators.get(method);
+function run<T>(validate: ValidateFunction | undefined, method: string, value: unknown): Validated<T> {
   if (validate === undefined) throw new Error(`no schema for method ${JSON.stringify(method)}`);
   if (validate(value)) return { ok: true, value: value as T };
   return { ok: false, errors: toIssues(validate.errors ?? []) };

@@ -63,6 +63,9 @@ export class SocketClient {
   /** Calls a method; a JSON-RPC error rejects with RpcError (code, message, data). */
   async call<R = unknown>(method: string, params: Record<string, unknown> = {}): Promise<R> {
     const response = await this.rpc.requestAdvanced({ jsonrpc: '2.0', id: ++this.lastId, method, params });
+    // json-rpc-2.0 answers pending requests of a lost connection with a code-0 error: that is no
+    // answer of the daemon, so it is thrown as the connection's own error.
+    if (response.error && this.closedError) throw this.closedError;
     if (response.error) throw new RpcError(response.error.code, response.error.message, response.error.data);
     return response.result as R;
   }

@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import { buildOpenRpc } from '../../schema/index.js';
 import { Dispatcher } from '../rpc/index.js';
 import { LedgerStore, type StateWriter } from '../state/index.js';
-import { prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
+import { checkSocketMode, prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
 import type { DaemonConfig } from './config.js';
 import { Orchestrator } from './orchestrator.js';
 
@@ -24,7 +24,9 @@ export interface DaemonOptions {
 }
 
 export async function startDaemon(config: DaemonConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  // First, before the state dir is created or locked: another daemon answering here means stop.
+  // First, before the state dir is created or locked: a bad mode, or another daemon answering
+  // here, means stop.
+  checkSocketMode(config.socketMode);
   await prepareSocketPath(config.socket);
   const store = await LedgerStore.open(config.stateDir, { logger, writer: options.writer });
   let server: SocketServer;

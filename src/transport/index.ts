@@ -5,5 +5,5 @@ export {
   type ProtocolErrorHandler,
   type ProtocolErrorKind,
 } from './connection.js';
-export { SocketInUseError, SocketPathError, prepareSocketPath } from './socket-file.js';
+export { SocketInUseError, SocketPathError, checkSocketMode, prepareSocketPath } from './socket-file.js';
 export { MessageReader, DEFAULT_MAX_MESSAGE_BYTES, type FrameEvent } from './framing.js';

@@ -5,7 +5,7 @@ import { chmod, chown } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
 import { Connection, type MessageHandler, type ProtocolErrorHandler } from './connection.js';
-import { prepareSocketPath, resolveGroup } from './socket-file.js';
+import { checkSocketMode, prepareSocketPath, resolveGroup } from './socket-file.js';
 
 export interface ServerOptions {
   readonly socketPath: string;
@@ -67,6 +67,7 @@ function listenPrivately(server: Server, socketPath: string): Promise<void> {
 export async function startServer(options: ServerOptions): Promise<SocketServer> {
   const { socketPath, logger, handler, onProtocolError } = options;
   const socketMode = options.socketMode ?? SERVER_DEFAULTS.socketMode;
+  checkSocketMode(socketMode);
   const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
   const limits = {
     maxMessageBytes: options.maxMessageBytes ?? SERVER_DEFAULTS.maxMessageBytes,

@@ -19,6 +19,13 @@ export class SocketPathError extends Error {
   }
 }
 
+/** A socket every user could write to would let anyone take or release CPUs: never allowed. */
+export function checkSocketMode(mode: number): void {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & 0o002) !== 0) {
+    throw new RangeError(`socket mode ${mode.toString(8).padStart(4, '0')} is refused: the socket must not be writable by every user`);
+  }
+}
+
 const errorCode = (error: unknown): unknown => (error as NodeJS.ErrnoException | undefined)?.code;
 
 /** Connects once: true if something accepts, false if nothing listens (ECONNREFUSED) or the path vanished. */

@@ -387,6 +387,16 @@ describe('transport server (Unix socket)', () => {
       expect((await stat(socketPath)).mode & 0o777).to.equal(0o600);
     });
 
+    it('refuses a mode that lets every user write to the socket, and creates nothing', async () => {
+      for (const socketMode of [0o666, 0o662, 0o777]) {
+        let error: unknown;
+        await start({ socketMode }).catch((e: unknown) => (error = e));
+        expect(error, socketMode.toString(8)).to.be.instanceOf(RangeError);
+        expect((error as Error).message).to.match(/must not be writable by every user/);
+        expect(existsSync(socketPath)).to.equal(false);
+      }
+    });
+
     it('creates a missing parent directory, not writable by others', async () => {
       socketPath = join(dir, 'run', 'epa-orchestrator', 'epa.sock');
       await start();

@@ -158,7 +158,6 @@ export function emptyCounts(): WorkloadCounts {
 }
 
 const STATE_WRITE_FAILED = -32010;
-const CONNECTION_LOST = 0;
 /** Domain errors are -32001…-32099; anything else answers a request this workload never sends. */
 const isDomainError = (code: number) => code <= -32001 && code >= -32099;
 
@@ -206,9 +205,8 @@ export async function runClient(
     try {
       result = await client.call<Record<string, unknown>>(op.method, op.params);
     } catch (error) {
-      // SocketClient reports a dropped connection as code 0, which no daemon answer carries:
-      // the op stays in flight, its fate unknown.
-      if (!(error instanceof RpcError) || error.code === CONNECTION_LOST) return;
+      // Anything but a daemon answer is a dropped connection: the op stays in flight, its fate unknown.
+      if (!(error instanceof RpcError)) return;
       model.inFlight = undefined;
       if (error.code === STATE_WRITE_FAILED) counts.writeFailed++;
       else if (isDomainError(error.code)) counts.refused++;
