@@ -3,9 +3,8 @@
 import { hostOf, Ledger } from '../src/allocator/index.js';
 import type { Host, ServiceRecord } from '../src/allocator/index.js';
 import { CpuSet } from '../src/cpuset/index.js';
-import { host } from '../src/topology/index.js';
+import { host, topologyOf } from '../src/topology/index.js';
 import type { HostDescription, HugepagePool } from '../src/topology/index.js';
-import { buildTopology } from '../src/topology/build.js';
 
 export interface HostShape {
   readonly cpus: number;
@@ -50,17 +49,7 @@ export function describeHost(shape: HostShape): HostDescription {
 /** The host the daemon would read from desc written out as a sysfs tree. */
 export function syntheticHost(shape: HostShape): SyntheticHost {
   const desc = describeHost(shape);
-  const topology = buildTopology({
-    isolated: desc.isolated,
-    online: desc.online,
-    nodes:
-      desc.nodes?.map(({ id, cpus }) => ({
-        id,
-        cpus,
-        hugepageSizes: desc.hugepages.filter((h) => h.node_id === id).map((h) => h.size_kb),
-      })) ?? null,
-    siblingsOf: (cpu) => desc.siblings.get(cpu) ?? null,
-  });
+  const topology = topologyOf(desc);
   return { shape, desc, host: hostOf(topology), pools: desc.hugepages };
 }
 

@@ -1,7 +1,8 @@
 // A described host: exactly what its sysfs tree holds, file by file. Tests and the `demo` command
 // describe hosts with `host(...)` and write them out as a fake sysfs tree (fake-sysfs.ts).
 import { CpuSet, parseCpuList } from '../cpuset/index.js';
-import type { HugepagePool } from './topology.js';
+import { buildTopology } from './build.js';
+import type { HugepagePool, Topology } from './topology.js';
 
 export interface HugepageSpec {
   readonly node: number;
@@ -105,4 +106,25 @@ export function host(spec: HostSpec): HostDescription {
     siblings,
     hugepages: Object.freeze(hugepagePools(spec)),
   });
+}
+
+/**
+ * The topology the daemon would read from `desc` written out as a sysfs tree, built in memory
+ * through the reader's own builder (tests and benchmarks use it without touching disk).
+ */
+export function topologyOf(desc: HostDescription, cpuPool?: CpuSet): Topology {
+  return buildTopology(
+    {
+      isolated: desc.isolated,
+      online: desc.online,
+      nodes:
+        desc.nodes?.map(({ id, cpus }) => ({
+          id,
+          cpus,
+          hugepageSizes: desc.hugepages.filter((h) => h.node_id === id).map((h) => h.size_kb),
+        })) ?? null,
+      siblingsOf: (cpu) => desc.siblings.get(cpu) ?? null,
+    },
+    cpuPool,
+  );
 }

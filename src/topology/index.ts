@@ -3,7 +3,7 @@ export { TopologyError } from './errors.js';
 export { readOnline, readTopology } from './read.js';
 export type { ReadOptions } from './read.js';
 export { readHugepagePools } from './hugepages.js';
-export { host } from './fake-host.js';
+export { host, topologyOf } from './fake-host.js';
 export type { HostDescription, HostSpec, HugepageSpec } from './fake-host.js';
 export { tempSysfs, writeSysfs } from './fake-sysfs.js';
 export type { TempSysfs } from './fake-sysfs.js';

@@ -16,7 +16,7 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import { StateLockedError } from '../../src/state/errors.js';
 import { SocketInUseError } from '../../src/transport/index.js';
 import { host, writeSysfs } from '../fixtures/host.js';
-import { callOk, TestDaemon, type TestDaemonOptions } from './harness.js';
+import { callOk, daemonsPerTest } from './harness.js';
 
 /** Whether something accepts connections on the socket path. */
 function answers(path: string): Promise<boolean> {
@@ -43,16 +43,7 @@ async function staleSocket(path: string): Promise<void> {
 }
 
 describe('daemon: lifecycle, concurrency and durability', () => {
-  let daemons: TestDaemon[] = [];
-  const start = async (options: TestDaemonOptions = {}) => {
-    const d = await TestDaemon.start(options);
-    daemons.push(d);
-    return d;
-  };
-  afterEach(async () => {
-    await Promise.all(daemons.map((d) => d.cleanup()));
-    daemons = [];
-  });
+  const start = daemonsPerTest();
 
   it('serves 50 concurrent clients and keeps every change, in list_allocations and on disk', async () => {
     const d = await start();

@@ -9,19 +9,10 @@ import { buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
 import { writeSysfs } from '../fixtures/host.js';
 import { HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import { host } from '../fixtures/host.js';
-import { TestDaemon, type TestDaemonOptions } from './harness.js';
+import { daemonsPerTest } from './harness.js';
 
 describe('daemon over JSON-RPC: methods', () => {
-  let daemons: TestDaemon[] = [];
-  const start = async (options: TestDaemonOptions = {}) => {
-    const d = await TestDaemon.start(options);
-    daemons.push(d);
-    return d;
-  };
-  afterEach(async () => {
-    await Promise.all(daemons.map((d) => d.cleanup()));
-    daemons = [];
-  });
+  const start = daemonsPerTest();
 
   describe('allocate_cores', () => {
     it('gives exactly N CPUs, keeps them when the service asks for more, and reports the free pool', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PoolOverlapError } from '../../src/daemon/orchestrator.js';
 import { host } from '../fixtures/host.js';
 import { NO_ISOLATED } from '../fixtures/hosts.js';
-import { checked, oneShot, TestDaemon, type TestDaemonOptions } from './harness.js';
+import { checked, daemonsPerTest, oneShot, TestDaemon, type TestDaemonOptions } from './harness.js';
 
 const GENERAL = '0-1,16-17';
 const FEATURES = ['non-preemptive-allocations', 'cpu-pools'];
@@ -23,17 +23,8 @@ async function setOnline(d: TestDaemon, cpus: string): Promise<void> {
 }
 
 describe('daemon: SPEC section 10', () => {
-  let daemons: TestDaemon[] = [];
-  const start = async (options: TestDaemonOptions = {}) => {
-    const d = await TestDaemon.start(options);
-    daemons.push(d);
-    return d;
-  };
+  const start = daemonsPerTest();
   const withGeneral = (options: TestDaemonOptions = {}) => start({ ...options, config: { generalPool: GENERAL, ...options.config } });
-  afterEach(async () => {
-    await Promise.all(daemons.map((d) => d.cleanup()));
-    daemons = [];
-  });
 
   describe('start', () => {
     it('refuses a general pool that overlaps the default pool, naming the CPUs, and leaves the dirs usable', async () => {

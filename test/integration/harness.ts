@@ -296,3 +296,20 @@ export class TestDaemon {
     await rm(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * For a describe block: a start function whose daemons are cleaned up after each test, so no
+ * test leaves a daemon, socket or temp dir behind for the next.
+ */
+export function daemonsPerTest(): (options?: TestDaemonOptions) => Promise<TestDaemon> {
+  let daemons: TestDaemon[] = [];
+  afterEach(async () => {
+    await Promise.all(daemons.map((d) => d.cleanup()));
+    daemons = [];
+  });
+  return async (options = {}) => {
+    const d = await TestDaemon.start(options);
+    daemons.push(d);
+    return d;
+  };
+}

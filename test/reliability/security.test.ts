@@ -7,22 +7,13 @@ import { lstatSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callErr, callOk, oneShot, TestDaemon } from '../integration/harness.js';
+import { callErr, callOk, daemonsPerTest, oneShot, TestDaemon } from '../integration/harness.js';
 
 const mode = async (path: string) => (await lstat(path)).mode & 0o777;
 
 describe('reliability: permissions and hostile names', function () {
   this.timeout(30_000);
-  let daemons: TestDaemon[] = [];
-  const start = async (config: Parameters<typeof TestDaemon.start>[0] = {}) => {
-    const d = await TestDaemon.start(config);
-    daemons.push(d);
-    return d;
-  };
-  afterEach(async () => {
-    await Promise.all(daemons.map((d) => d.cleanup()));
-    daemons = [];
-  });
+  const start = daemonsPerTest();
 
   it('creates the socket 0660, its missing parent dir 0755, the state dir 0700 and the state file 0600, even under umask 000', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'epa-umask-'));
