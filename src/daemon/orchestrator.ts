@@ -6,7 +6,7 @@ import { hostOf } from '../allocator/index.js';
 import { parseCpuList, type CpuSet } from '../cpuset/index.js';
 import type { App } from '../rpc/index.js';
 import type { LedgerStore } from '../state/index.js';
-import { readHugepagePools, readOnline, readTopology } from '../topology/index.js';
+import { readHugepageCounters, readOnline, readTopology } from '../topology/index.js';
 import type { HugepagePool, Topology } from '../topology/index.js';
 
 export interface HostSource {
@@ -90,7 +90,7 @@ export class Orchestrator implements App {
    */
   hugepagePools(): readonly HugepagePool[] {
     if (this.pools === undefined) {
-      this.pools = readHugepagePools(this.source.sysfs, this.topology.nodes.map((n) => n.id));
+      this.pools = readHugepageCounters(this.source.sysfs, this.topology.hugepageSizes);
       setImmediate(() => {
         this.pools = undefined;
       });

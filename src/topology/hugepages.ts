@@ -28,17 +28,29 @@ export function hugepageSizesOn(sysfsRoot: string, node: number): number[] {
  */
 export function readHugepagePools(sysfsRoot: string, nodes?: readonly number[]): HugepagePool[] {
   const ids = nodes === undefined ? (listNodeIds(sysfsRoot) ?? []) : [...new Set(nodes)].sort((a, b) => a - b);
-  return ids.flatMap((node) =>
-    hugepageSizesOn(sysfsRoot, node).map((size) => {
-      const count = (counter: HugepageCounter) =>
-        readCountFile(sysfsLayout.hugepageCounter(sysfsRoot, node, size, counter));
-      return Object.freeze({
-        node_id: node,
-        size_kb: size,
-        total: count('nr_hugepages'),
-        free_kernel: count('free_hugepages'),
-        surplus: count('surplus_hugepages'),
-      });
-    }),
-  );
+  return readHugepageCounters(sysfsRoot, new Map(ids.map((node) => [node, hugepageSizesOn(sysfsRoot, node)])));
+}
+
+/**
+ * The counters of pools already known by node and size (the topology lists them at start and on
+ * SIGHUP: sizes are fixed at boot), without listing directories: what every hugepage call reads.
+ */
+export function readHugepageCounters(sysfsRoot: string, sizes: ReadonlyMap<number, readonly number[]>): HugepagePool[] {
+  return [...sizes.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((node) =>
+      [...(sizes.get(node) ?? [])]
+        .sort((a, b) => a - b)
+        .map((size) => {
+          const count = (counter: HugepageCounter) =>
+            readCountFile(sysfsLayout.hugepageCounter(sysfsRoot, node, size, counter));
+          return Object.freeze({
+            node_id: node,
+            size_kb: size,
+            total: count('nr_hugepages'),
+            free_kernel: count('free_hugepages'),
+            surplus: count('surplus_hugepages'),
+          });
+        }),
+    );
 }

@@ -2,7 +2,7 @@ export type { HugepagePool, NumaNode, PhysicalCore, Topology } from './topology.
 export { TopologyError } from './errors.js';
 export { readOnline, readTopology } from './read.js';
 export type { ReadOptions } from './read.js';
-export { readHugepagePools } from './hugepages.js';
+export { readHugepageCounters, readHugepagePools } from './hugepages.js';
 export { host, topologyOf } from './fake-host.js';
 export type { HostDescription, HostSpec, HugepageSpec } from './fake-host.js';
 export { tempSysfs, writeSysfs } from './fake-sysfs.js';

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHugepagePools, TopologyError } from '../../src/topology/index.js';
+import { readHugepageCounters, readHugepagePools, readTopology, TopologyError } from '../../src/topology/index.js';
 import { tempSysfs, writeSysfs } from '../fixtures/host.js';
 import type { TempSysfs } from '../fixtures/host.js';
 import * as hosts from '../fixtures/hosts.js';
@@ -37,6 +37,20 @@ describe('readHugepagePools', () => {
       tree.path,
     );
     expect(readHugepagePools(tree.path, [2])[0]).to.include({ total: 300, free_kernel: 0, surplus: 4 });
+  });
+
+  it('readHugepageCounters reads the pools the topology listed, fresh, without listing directories', () => {
+    const sizes = readTopology(tree.path).hugepageSizes;
+    expect(readHugepageCounters(tree.path, sizes)).to.deep.equal(readHugepagePools(tree.path));
+    writeFileSync(join(pagesDir(0, 2048), 'free_hugepages'), '7\n');
+    expect(readHugepageCounters(tree.path, sizes)[0]).to.include({ node_id: 0, size_kb: 2048, free_kernel: 7 });
+    // A directory appearing later is not seen until the topology is read again (SIGHUP).
+    mkdirSync(pagesDir(2, 1048576));
+    expect(readHugepageCounters(tree.path, sizes).map((p) => [p.node_id, p.size_kb])).to.deep.equal([
+      [0, 2048],
+      [0, 1048576],
+      [2, 2048],
+    ]);
   });
 
   it('ignores entries of the hugepages directory that are not pools', () => {
