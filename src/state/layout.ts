@@ -7,17 +7,14 @@ import { Ajv } from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
-import { CLOSED, NodeId, SizeKb } from '../../schema/index.js';
+import { CLOSED, NodeId, POOL_NAMES, PREEMPTION_POLICIES, SizeKb } from '../../schema/index.js';
 import { Ledger } from '../allocator/index.js';
-import type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord } from '../allocator/index.js';
+import type { HugepageReservation, ServiceRecord } from '../allocator/index.js';
 import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
 import { StateFileError } from './errors.js';
 
 export const STATE_FILE = 'state.json';
 
-const POLICIES = ['legacy', 'non-preemptive'] as const satisfies readonly PreemptionPolicy[];
-// The Python daemon records "isolated" too; we write only "general" (absent means isolated).
-const POOLS = ['isolated', 'general'] as const satisfies readonly PoolName[];
 
 /** A map keyed by service name; a key the pattern cannot match (one with a newline) is refused. */
 const byService = <T extends TSchema>(value: T) => Type.Record(Type.String(), value, CLOSED);
@@ -33,8 +30,9 @@ export const StateFileSchema = Type.Object(
         {
           allocations: Type.Optional(byService(Type.String())),
           explicit_allocations: Type.Optional(byService(Type.String())),
-          preemption_policies: Type.Optional(byService(Type.Enum(POLICIES))),
-          allocation_pools: Type.Optional(byService(Type.Enum(POOLS))),
+          preemption_policies: Type.Optional(byService(Type.Enum(PREEMPTION_POLICIES))),
+          // The Python daemon records "isolated" too; we write only "general" (absent means isolated).
+          allocation_pools: Type.Optional(byService(Type.Enum(POOL_NAMES))),
         },
         CLOSED,
       ),

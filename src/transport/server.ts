@@ -49,12 +49,12 @@ export interface SocketServer {
  * `socketMode`, then chmodded (and chowned to `socketGroup`). Node binds synchronously inside
  * `listen()`, so the process-wide umask is restored before any other code runs.
  */
-function listenPrivately(server: Server, socketPath: string): Promise<void> {
+function listenPrivately(server: Server, socketPath: string, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     const previous = process.umask(0o177);
     try {
-      server.listen(socketPath, () => {
+      server.listen({ path: socketPath, backlog }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -105,7 +105,9 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
     connection.context.logger.debug('connection opened');
   });
 
-  await listenPrivately(server, socketPath);
+  // A burst of clients connecting at once waits in the backlog instead of failing with EAGAIN
+  // (Node's default is 511; the kernel caps it at net.core.somaxconn).
+  await listenPrivately(server, socketPath, maxConnections);
   server.on('error', (error) => logger.error('socket server error', { error: error.message }));
   try {
     await chmod(socketPath, socketMode);

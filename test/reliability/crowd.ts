@@ -46,7 +46,7 @@ export async function openMany(path: string, n: number, batch = 100): Promise<So
 }
 
 /** Reads newline-ended replies off a socket. */
-function replies(socket: Socket): { next(timeoutMs: number): Promise<string> } {
+export function replies(socket: Socket): { next(timeoutMs: number): Promise<string> } {
   const lines: string[] = [];
   let buffer = '';
   let wake: (() => void) | undefined;
