@@ -2,7 +2,8 @@
 // measured has the bench's main process to itself. Each connection keeps `window` requests
 // outstanding; a reply is matched to its request by order and id, and only the prefix of a reply
 // is read (its id and whether it is a result or an error), so big replies cost the client little.
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openUnixSocket } from '../src/cli/client.js';
 import { hrtime } from 'node:process';
 import { histogram } from './stats.js';
 import type { Mix } from './plan.js';
@@ -154,22 +155,11 @@ class Lane {
   }
 }
 
-function connect(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runLoad(task: LoadTask): Promise<LoadResult> {
   const run = new Run(task);
-  const sockets = await Promise.all(Array.from({ length: task.connections }, () => connect(task.socketPath)));
+  const sockets = await Promise.all(Array.from({ length: task.connections }, () => openUnixSocket(task.socketPath)));
   const lanes = sockets.map((socket, i) => new Lane(run, socket, i));
   for (const lane of lanes) lane.fill();
   await sleep(task.warmupMs);

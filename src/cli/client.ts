@@ -14,6 +14,18 @@ export class RpcError extends Error {
   }
 }
 
+/** Connects to a Unix socket; rejects with the connect error (ENOENT, ECONNREFUSED, EAGAIN …). */
+export function openUnixSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
 export class SocketClient {
   private buffer = '';
   private readonly rpc: JSONRPCClient;
@@ -32,15 +44,8 @@ export class SocketClient {
     socket.on('error', (error) => this.fail(error));
   }
 
-  static connect(path: string): Promise<SocketClient> {
-    return new Promise((resolve, reject) => {
-      const socket = createConnection(path);
-      socket.once('connect', () => {
-        socket.removeListener('error', reject);
-        resolve(new SocketClient(socket));
-      });
-      socket.once('error', reject);
-    });
+  static async connect(path: string): Promise<SocketClient> {
+    return new SocketClient(await openUnixSocket(path));
   }
 
   private onData(chunk: string): void {

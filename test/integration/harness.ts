@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { validateResult, type MethodName, type ResultOf } from '../../schema/index.js';
-import { RpcError, SocketClient } from '../../src/cli/client.js';
+import { openUnixSocket, RpcError, SocketClient } from '../../src/cli/client.js';
 import { LIMIT_DEFAULTS, type DaemonConfig } from '../../src/daemon/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
@@ -82,15 +82,8 @@ export class RawClient {
     );
   }
 
-  static connect(path: string): Promise<RawClient> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(path);
-      socket.once('connect', () => {
-        socket.off('error', reject);
-        resolve(new RawClient(socket));
-      });
-      socket.once('error', reject);
-    });
+  static async connect(path: string): Promise<RawClient> {
+    return new RawClient(await openUnixSocket(path));
   }
 
   write(bytes: string | Uint8Array): void {

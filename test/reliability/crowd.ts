@@ -2,10 +2,10 @@
 // never delays the others): many idle connections, connections that trickle a request a byte at
 // a time, a client that writes a lot and never reads, messages over the size limit. Meanwhile a
 // normal client's latency is measured.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SocketClient } from '../../src/cli/client.js';
+import { openUnixSocket, SocketClient } from '../../src/cli/client.js';
 
 const line = (id: number | string, method: string, params?: unknown) =>
   `${JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params })}\n`;
@@ -24,16 +24,11 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-export function openSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+/** A connection whose later errors (the daemon hanging up on a hostile client) are ignored. */
+export async function openSocket(path: string): Promise<Socket> {
+  const socket = await openUnixSocket(path);
+  socket.on('error', () => undefined);
+  return socket;
 }
 
 /** Opens n connections, a batch at a time so the listen backlog never overflows. */
