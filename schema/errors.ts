@@ -88,10 +88,11 @@ export const DomainErrors = {
       { requested, available },
     ),
 
-  insufficientNumaCpus: (numaNode: number, requested: number, available: number) =>
+  /** The Python snap's sentence, naming the pool's kind of CPUs ("isolated" or "general"). */
+  insufficientNumaCpus: (numaNode: number, requested: number, available: number, pool: string) =>
     new DomainError(
       'INSUFFICIENT_CPUS',
-      `NUMA node ${numaNode} only has ${available} CPUs available, but ${requested} were requested`,
+      `NUMA node ${numaNode} only has ${available} ${pool} CPUs, but ${requested} were requested`,
       { requested, available, numa_node: numaNode },
     ),
 

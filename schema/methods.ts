@@ -147,6 +147,7 @@ export const AllocationEntry = Type.Object({
 export type AllocationEntry = Static<typeof AllocationEntry>;
 
 export const ListAllocationsResult = Type.Object({
+  pool: PoolField,
   total_allocations: Count,
   total_allocated_cpus: Count,
   total_available_cpus: TotalAvailable,
@@ -286,6 +287,7 @@ export const METHODS = [
     params: AllocateNumaCoresParams,
     result: AllocateNumaCoresResult,
     errors: [
+      'NO_ISOLATED_CPUS',
       'INSUFFICIENT_CPUS',
       'NUMA_NODE_NOT_FOUND',
       'NUMA_TOPOLOGY_UNAVAILABLE',

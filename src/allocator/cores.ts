@@ -143,6 +143,7 @@ export function allocateNumaCores(
   let chosen = CpuSet.EMPTY;
 
   if (!release) {
+    if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus();
     keepProtected(record, pool, record.cpus.intersect(node.cpus));
     const onNode = pool.eligible.intersect(node.cpus);
     const others = ledger.owned.difference(record.cpus);
@@ -154,7 +155,7 @@ export function allocateNumaCores(
         : others.intersect(ledger.ownedIn(pool.name)).difference(ledger.explicitOwned).difference(ledger.protectedOwned);
     const candidates = onNode.difference(others).union(onNode.intersect(preemptible));
     if (candidates.size < p.num_of_cores) {
-      throw DomainErrors.insufficientNumaCpus(p.numa_node, p.num_of_cores, candidates.size);
+      throw DomainErrors.insufficientNumaCpus(p.numa_node, p.num_of_cores, candidates.size, pool.name);
     }
     const own = record.cpus.intersect(candidates);
     chosen = placeCount(host.topology, own, candidates.difference(ledger.owned), p.num_of_cores);

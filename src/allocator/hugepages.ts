@@ -52,12 +52,14 @@ export function allocateHugepages(
       new Map([[p.service_name, { ...record, hugepages: withReservation(record.hugepages, p.node_id, p.size_kb, count) }]]),
     );
 
-  // Removing a record always works, even when its node or size has since disappeared.
-  if (p.hugepages_requested === -1 && current) return answer(update(0), 'Removed recorded hugepage allocation');
+  // A removal never fails on the node or the size: charms remove every node and size they might
+  // have used on each configure, on hosts without 1 GiB pages too.
+  if (p.hugepages_requested === -1) {
+    return current ? answer(update(0), 'Removed recorded hugepage allocation') : answer(ledger, 'No existing record to remove');
+  }
   if (!host.topology.nodes.some((n) => n.id === p.node_id)) throw DomainErrors.hugepageNodeNotFound(p.node_id);
   const pool = pools.find((h) => h.node_id === p.node_id && h.size_kb === p.size_kb);
   if (!pool) throw DomainErrors.hugepageSizeNotFound(p.node_id, p.size_kb);
-  if (p.hugepages_requested === -1) return answer(ledger, 'No existing record to remove');
 
   const delta = p.hugepages_requested - (current?.count ?? 0);
   const free = freeHugepages(pool, ledger);

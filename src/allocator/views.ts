@@ -57,6 +57,7 @@ function listPool(ledger: Ledger, host: Host, pool: Pool): ListAllocationsResult
   let held = CpuSet.EMPTY;
   for (const [, record] of listed) held = held.union(record.cpus);
   return {
+    pool: pool.name,
     total_allocations: listed.length,
     total_allocated_cpus: held.size,
     ...totals(pool, ledger),

@@ -97,7 +97,7 @@ describe('daemon: lifecycle, concurrency and durability', () => {
     expect(after.allocations[0]).to.include({ allocated_cores: numa.cores_allocated, explicit_cores: '8,24', is_explicit: true });
     // Explicit CPUs stay protected across the restart.
     const refused = await d.fail('allocate_numa_cores', { service_name: 'other', numa_node: 1, num_of_cores: 15 });
-    expect(refused.message).to.equal('NUMA node 1 only has 14 CPUs available, but 15 were requested');
+    expect(refused.message).to.equal('NUMA node 1 only has 14 isolated CPUs, but 15 were requested');
   });
 
   it('refuses a second daemon on the same socket, touching nothing, and the first still answers', async () => {

@@ -172,7 +172,7 @@ describe('daemon over JSON-RPC: methods', () => {
       await d.call('allocate_numa_cores', { service_name: 'pinned', numa_node: 1, num_of_cores: 4 });
       const error = await d.fail('allocate_numa_cores', { service_name: 'other', numa_node: 1, num_of_cores: 13 });
       expect(error.code).to.equal(-32002);
-      expect(error.message).to.equal('NUMA node 1 only has 12 CPUs available, but 13 were requested');
+      expect(error.message).to.equal('NUMA node 1 only has 12 isolated CPUs, but 13 were requested');
       expect(error.data).to.deep.include({ reason: 'INSUFFICIENT_CPUS', requested: 13, available: 12 });
       const listed = await d.call('list_allocations');
       expect(listed.allocations.map((a) => a.service_name)).to.deep.equal(['pinned']);
@@ -211,6 +211,7 @@ describe('daemon over JSON-RPC: methods', () => {
       await d.call('allocate_numa_cores', { service_name: 'mid', numa_node: 1, num_of_cores: 2 });
       const listed = await d.call('list_allocations', { service_name: 'ignored', anything: [1, 2] });
       expect(listed).to.deep.equal({
+        pool: 'isolated',
         total_allocations: 3,
         total_allocated_cpus: 4,
         total_available_cpus: 28,

@@ -73,7 +73,7 @@ describe('daemon: SPEC section 10', () => {
 
       // Its automatic CPUs on node 0 are not preempted by a legacy NUMA request.
       const short = await d.fail('allocate_numa_cores', { service_name: 'vm', numa_node: 0, num_of_cores: 12 });
-      expect([short.code, short.message]).to.deep.equal([-32002, 'NUMA node 0 only has 10 CPUs available, but 12 were requested']);
+      expect([short.code, short.message]).to.deep.equal([-32002, 'NUMA node 0 only has 10 isolated CPUs, but 12 were requested']);
 
       const conflict = await d.fail('allocate_cores', { service_name: 'osd', num_of_cores: 4, preemption_policy: 'legacy' });
       expect([conflict.code, conflict.message]).to.deep.equal([-32007, 'Fully release protected claims before selecting legacy policy']);
@@ -99,7 +99,7 @@ describe('daemon: SPEC section 10', () => {
         num_of_cores: 4,
         preemption_policy: 'non-preemptive',
       });
-      expect(error.message).to.equal('NUMA node 1 only has 2 CPUs available, but 4 were requested');
+      expect(error.message).to.equal('NUMA node 1 only has 2 isolated CPUs, but 4 were requested');
       expect((await d.call('list_allocations')).allocations.map((a) => a.allocated_cores)).to.deep.equal(['8-14,24-30']);
     });
 
@@ -136,6 +136,7 @@ describe('daemon: SPEC section 10', () => {
       expect(numa).to.deep.include({ cores_allocated: '1,17', total_available_cpus: 4, remaining_available_cpus: 0, pool: 'general' });
 
       expect(await d.call('list_allocations', { pool: 'general' })).to.deep.equal({
+        pool: 'general',
         total_allocations: 2,
         total_allocated_cpus: 4,
         total_available_cpus: 4,
@@ -323,6 +324,7 @@ describe('daemon: SPEC section 10', () => {
       const d = await start({ host: host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-13,16-31' }) });
       const listed = await d.call('list_allocations', { service_name: 'older-client' });
       expect(listed).to.deep.equal({
+        pool: 'isolated',
         total_allocations: 0,
         total_allocated_cpus: 0,
         total_available_cpus: 26,
@@ -442,7 +444,7 @@ describe('daemon: SPEC section 10', () => {
       const conflict = await d.fail('allocate_cores', { service_name: 'pinned', num_of_cores: 2, preemption_policy: 'legacy' });
       expect(conflict.code).to.equal(-32007);
       const short = await d.fail('allocate_numa_cores', { service_name: 'vm', numa_node: 1, num_of_cores: 16 });
-      expect(short.message).to.equal('NUMA node 1 only has 14 CPUs available, but 16 were requested');
+      expect(short.message).to.equal('NUMA node 1 only has 14 isolated CPUs, but 16 were requested');
     });
   });
 });

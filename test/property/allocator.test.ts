@@ -86,6 +86,7 @@ function expected(m: Machine, ledger: Ledger, request: Request): Expected {
       const node = topo.nodes.find((x) => x.id === id);
       if (!node) return { error: 'NUMA_NODE_NOT_FOUND' };
       if (n === -1) return { count: cpusOf(ledger, service).difference(node.cpus).size };
+      if (pool.eligible.isEmpty()) return { error: 'NO_ISOLATED_CPUS' };
       const candidates = numaCandidates(m, ledger, service, node.cpus).size;
       if (candidates < n) return { error: 'INSUFFICIENT_CPUS', requested: n, available: candidates };
       return { count: cpusOf(ledger, service).difference(node.cpus).size + n };
@@ -94,11 +95,11 @@ function expected(m: Machine, ledger: Ledger, request: Request): Expected {
       const { node_id, size_kb, hugepages_requested: asked } = request.params;
       const same = (h: { node_id: number; size_kb: number }) => h.node_id === node_id && h.size_kb === size_kb;
       const current = ledger.recordOf(service).hugepages.find(same)?.count ?? 0;
-      if (asked === -1 && current > 0) return {};
+      // A removal succeeds whatever the node and size (SPEC section 4).
+      if (asked === -1) return {};
       if (!topo.nodes.some((x) => x.id === node_id)) return { error: 'NUMA_NODE_NOT_FOUND' };
       const hp = m.hugepages.find(same);
       if (!hp) return { error: 'HUGEPAGE_SIZE_NOT_FOUND' };
-      if (asked === -1) return {};
       const reserved = ledger.entries().reduce((sum, [, r]) => sum + (r.hugepages.find(same)?.count ?? 0), 0);
       const free = Math.max(0, Math.min(hp.free_kernel, hp.total - reserved));
       if (asked - current > free) return { error: 'INSUFFICIENT_HUGEPAGES', requested: asked - current, available: free };

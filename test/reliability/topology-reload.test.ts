@@ -76,7 +76,7 @@ describe('reliability: topology changes on SIGHUP to serve in a child process', 
     expect(numa.preempted.map((p) => p.service_name)).to.deep.equal(['greedy']);
     expect(parseCpuList(numa.cores_allocated).isSubsetOf(parseCpuList(shrunk))).to.equal(true);
     const refused = await callErr(client, 'allocate_numa_cores', { service_name: 'other', numa_node: 1, num_of_cores: 12 });
-    expect(refused.message, 'pinned and stale CPUs are not candidates').to.equal('NUMA node 1 only has 11 CPUs available, but 12 were requested');
+    expect(refused.message, 'pinned and stale CPUs are not candidates').to.equal('NUMA node 1 only has 11 isolated CPUs, but 12 were requested');
 
     // The pool grows beyond where it started: cores 1 (CPUs 1 and 17) join it.
     writeSysfs(samplePool('1-15,17-31'), sysfs.path);

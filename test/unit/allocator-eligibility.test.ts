@@ -55,7 +55,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
     expect(cpusOf(node0.next, 'vm')).to.equal('3');
     domainError(() => run(offline, ledger, numa('new', 0, 11)), 'INSUFFICIENT_CPUS');
     const node1 = domainError(() => run(offline, ledger, numa('new', 1, 15)), 'INSUFFICIENT_CPUS');
-    expect(node1.message).to.equal('NUMA node 1 only has 14 CPUs available, but 15 were requested');
+    expect(node1.message).to.equal('NUMA node 1 only has 14 isolated CPUs, but 15 were requested');
   });
 
   it("keeps them through other services' changes, and gives them back as eligible when they return", () => {

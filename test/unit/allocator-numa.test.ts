@@ -54,7 +54,7 @@ describe('allocator: allocate_numa_cores', () => {
       () => run(sample, ledger, numa('b', 1, 7)),
       'INSUFFICIENT_CPUS',
     );
-    expect(err.message).to.equal('NUMA node 1 only has 6 CPUs available, but 7 were requested');
+    expect(err.message).to.equal('NUMA node 1 only has 6 isolated CPUs, but 7 were requested');
     expect(err.data).to.deep.include({ requested: 7, available: 6 });
     const all = run(sample, ledger, cores('b', 18));
     expect(all.result.allocated_cores).to.equal('2-7,13-15,18-23,29-31');
@@ -144,7 +144,7 @@ describe('allocator: allocate_numa_cores', () => {
       'INSUFFICIENT_CPUS',
     );
     expect(err.code).to.equal(-32002);
-    expect(err.message).to.equal('NUMA node 1 only has 3 CPUs available, but 5 were requested');
+    expect(err.message).to.equal('NUMA node 1 only has 3 isolated CPUs, but 5 were requested');
     expect(err.data).to.deep.include({ requested: 5, available: 3 });
     expect(list(sample, ledger)).to.deep.equal(before);
   });

@@ -61,7 +61,7 @@ describe('allocator: preemption policy (SPEC section 10)', () => {
     it('once protected, they are not: the NUMA request gets INSUFFICIENT_CPUS and nothing changes', () => {
       expect(cpusOf(upgraded, 'osd')).to.equal('2-3,8,18-19,24');
       const err = domainError(() => run(sample, upgraded, numa('vm', 0, 12)), 'INSUFFICIENT_CPUS');
-      expect([err.code, err.message]).to.deep.equal([-32002, 'NUMA node 0 only has 8 CPUs available, but 12 were requested']);
+      expect([err.code, err.message]).to.deep.equal([-32002, 'NUMA node 0 only has 8 isolated CPUs, but 12 were requested']);
       expect(err.data).to.deep.include({ requested: 12, available: 8 });
       // What free CPUs allow still works, and leaves osd alone.
       const { next, result } = run(sample, upgraded, numa('vm', 0, 8));
@@ -147,7 +147,7 @@ describe('allocator: preemption policy (SPEC section 10)', () => {
       const ledger = after(sample, [cores('auto', 14)]);
       expect(cpusOf(ledger, 'auto')).to.equal('8-14,24-30');
       const err = domainError(() => run(sample, ledger, numa('osd', 1, 4, PROTECTED)), 'INSUFFICIENT_CPUS');
-      expect(err.message).to.equal('NUMA node 1 only has 2 CPUs available, but 4 were requested');
+      expect(err.message).to.equal('NUMA node 1 only has 2 isolated CPUs, but 4 were requested');
       const { next, result } = run(sample, ledger, numa('osd', 1, 2, PROTECTED));
       expect(result).to.deep.include({ cores_allocated: '15,31', preempted: [], preemption_policy: 'non-preemptive' });
       expect(cpusOf(next, 'auto')).to.equal('8-14,24-30');

@@ -83,7 +83,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
       });
       expect(next.recordOf('osd').explicit.toString()).to.equal('0,16');
       const err = domainError(() => run(sample, Ledger.EMPTY, numa('osd', 1, 1, GENERAL)), 'INSUFFICIENT_CPUS');
-      expect(err.message).to.equal('NUMA node 1 only has 0 CPUs available, but 1 were requested');
+      expect(err.message).to.equal('NUMA node 1 only has 0 general CPUs, but 1 were requested');
     });
 
     it('releases with release_service naming the pool, and reports that pool\'s totals', () => {
@@ -196,7 +196,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
       // --general-pool) and are now in the isolated pool: stale, never handed to anyone.
       const ledger = Ledger.fromRecords([['g', legacyRecord('8,24', 'general')]]);
       const err = domainError(() => run(sample, ledger, numa('x', 1, 16)), 'INSUFFICIENT_CPUS');
-      expect(err.message).to.equal('NUMA node 1 only has 14 CPUs available, but 16 were requested');
+      expect(err.message).to.equal('NUMA node 1 only has 14 isolated CPUs, but 16 were requested');
       const { next, result } = run(sample, ledger, numa('x', 1, 14));
       expect(result.preempted).to.deep.equal([]);
       expect(cpusOf(next, 'g')).to.equal('8,24');
@@ -215,6 +215,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
 
     it('lists the default pool without a pool: its services and those holding only hugepages', () => {
       expect(list(sample, ledger)).to.deep.equal({
+        pool: 'isolated',
         total_allocations: 3,
         total_allocated_cpus: 6,
         total_available_cpus: 28,
@@ -271,6 +272,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
 
     it('lists the general pool with its services only, hugepages included', () => {
       expect(list(sample, ledger, 'general')).to.deep.equal({
+        pool: 'general',
         total_allocations: 1,
         total_allocated_cpus: 2,
         total_available_cpus: 4,

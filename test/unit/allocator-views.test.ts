@@ -60,6 +60,7 @@ describe('allocator: list_allocations', () => {
       hugepages('ceph', 1, 2048, 64),
     ]);
     expect(list(sample, ledger)).to.deep.equal({
+      pool: 'isolated',
       total_allocations: 3,
       total_allocated_cpus: 8,
       total_available_cpus: 28,
@@ -130,6 +131,7 @@ describe('allocator: list_allocations', () => {
 
   it('is empty on an empty ledger', () => {
     expect(list(sample, Ledger.EMPTY)).to.deep.equal({
+      pool: 'isolated',
       total_allocations: 0,
       total_allocated_cpus: 0,
       total_available_cpus: 28,

@@ -31,6 +31,7 @@ const TOPOLOGY: ResultOf<'get_topology'> = {
 };
 
 const ALLOCATIONS: ResultOf<'list_allocations'> = {
+  pool: 'isolated',
   supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
   cpu_pool: {
     name: 'isolated',

@@ -208,6 +208,7 @@ describe('schema: results', () => {
     [
       'list_allocations',
       {
+        pool: 'isolated',
         total_allocations: 2,
         total_allocated_cpus: 4,
         total_available_cpus: 28,
@@ -336,6 +337,7 @@ describe('schema: results', () => {
       pool: 'isolated',
     };
     const outcome = validateResult('list_allocations', {
+      pool: 'isolated',
       total_allocations: 1,
       total_allocated_cpus: 1,
       total_available_cpus: 4,
@@ -379,10 +381,16 @@ describe('schema: errors', () => {
       { reason: 'INSUFFICIENT_CPUS', requested: 5, available: 3 },
     ],
     [
-      DomainErrors.insufficientNumaCpus(1, 5, 3),
+      DomainErrors.insufficientNumaCpus(1, 5, 3, 'isolated'),
       -32002,
-      'NUMA node 1 only has 3 CPUs available, but 5 were requested',
+      'NUMA node 1 only has 3 isolated CPUs, but 5 were requested',
       { reason: 'INSUFFICIENT_CPUS', requested: 5, available: 3, numa_node: 1 },
+    ],
+    [
+      DomainErrors.insufficientNumaCpus(0, 4, 2, 'general'),
+      -32002,
+      'NUMA node 0 only has 2 general CPUs, but 4 were requested',
+      { reason: 'INSUFFICIENT_CPUS', requested: 4, available: 2, numa_node: 0 },
     ],
     [
       DomainErrors.numaNodeNotFound(7),
