@@ -51,7 +51,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
       partialTimeoutMs: config.partialTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       logger,
-      handler: (message, conn) => dispatcher.handle(message, { logger: conn.logger }),
+      accept: (conn) => {
+        const session = dispatcher.session(conn.logger);
+        return (message) => session.handle(message);
+      },
       onProtocolError: (kind) => Dispatcher.protocolError(kind),
     });
   } catch (error) {

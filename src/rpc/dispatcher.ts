@@ -1,5 +1,11 @@
-// The JSON-RPC envelope: parse, check the shape, split batches, look the method up in our own
-// table, validate params, run. json-rpc-2.0's server only ever sees one well-formed request.
+// The JSON-RPC envelope and the order of requests on a connection. A Session parses each message,
+// checks its shape, splits batches and looks the method up in our own table; then it *admits* the
+// request, synchronously and in arrival order: params are validated and a change is planned at
+// once against the latest ledger, so each request sees every change sent before it on the
+// connection. A read waits only while an earlier change of its connection is not yet durable,
+// then answers from the ledger right after that change, so no reply ever shows a state that could
+// still be lost, nor the effect of a request sent after it.
+// json-rpc-2.0's server then only turns each admitted outcome into a response.
 import {
   JSONRPCErrorException,
   JSONRPCServer,
@@ -9,15 +15,13 @@ import {
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
-import { DomainError, JSONRPC_ERRORS, isMethodName, validateParams } from '../../schema/index.js';
-import type { MethodName, ResultOf } from '../../schema/index.js';
+import { DomainError, JSONRPC_ERRORS, METHOD_NAMES, isMethodName, validateParams } from '../../schema/index.js';
+import type { MethodName, ParamsOf, ResultOf } from '../../schema/index.js';
+import type { Ledger } from '../allocator/index.js';
+import type { Reply } from '../transport/index.js';
 import type { App } from './app.js';
-import { HANDLERS, type Handler } from './handlers.js';
-import { isLegacyMessage, runLegacy } from './legacy.js';
-
-export interface CallContext {
-  readonly logger: Logger;
-}
+import { HANDLERS, type ChangeHandler, type ReadHandler } from './handlers.js';
+import { isLegacyMessage, legacyCall, legacyError, legacyResult } from './legacy.js';
 
 const DISCOVER = 'rpc.discover';
 /**
@@ -26,6 +30,15 @@ const DISCOVER = 'rpc.discover';
  * within what one connection may have in flight anyway.
  */
 export const MAX_BATCH = 256;
+
+/** What json-rpc-2.0 hands each method: the outcome its request was admitted with. */
+interface Admitted {
+  readonly outcome: Promise<unknown>;
+}
+
+type Request = { jsonrpc: '2.0'; method: string; id?: JSONRPCID; params?: unknown };
+
+const NO_REPLY: Reply = { text: undefined };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -38,6 +51,21 @@ function isId(value: unknown): value is JSONRPCID {
 function errorReply(id: JSONRPCID, error: { code: number; message: string }, data?: unknown): JSONRPCErrorResponse {
   return createJSONRPCErrorResponse(id, error.code, error.message, data);
 }
+
+function invalidParams(errors: { path: string; message: string }[]): JSONRPCErrorException {
+  return new JSONRPCErrorException(JSONRPC_ERRORS.INVALID_PARAMS.message, JSONRPC_ERRORS.INVALID_PARAMS.code, { errors });
+}
+
+/** Runs fn now; what it throws becomes a rejected promise, what it returns a settled one. */
+function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+const ignore = (): void => undefined;
 
 /**
  * The JSON text of each result object, kept as long as the object lives: reads answer with the
@@ -57,15 +85,15 @@ function serialize(response: JSONRPCResponse): string {
 }
 
 export class Dispatcher {
-  private readonly server: JSONRPCServer<CallContext>;
+  readonly server: JSONRPCServer<Admitted>;
 
   constructor(
-    private readonly app: App,
-    private readonly openrpc: () => unknown,
+    readonly app: App,
+    readonly openrpc: () => unknown,
   ) {
-    this.server = new JSONRPCServer<CallContext>({
+    this.server = new JSONRPCServer<Admitted>({
       // Every thrown error passes here, domain ones included: those are answers, not faults.
-      errorListener: () => undefined,
+      errorListener: ignore,
     });
     this.server.mapErrorToJSONRPCErrorResponse = (id, error: unknown) => {
       if (error instanceof DomainError || error instanceof JSONRPCErrorException) {
@@ -73,50 +101,76 @@ export class Dispatcher {
       }
       return errorReply(id, JSONRPC_ERRORS.INTERNAL_ERROR);
     };
-    for (const name of Object.keys(HANDLERS) as MethodName[]) {
-      this.server.addMethod(name, (params: unknown, ctx: CallContext) => this.call(name, params, ctx));
+    for (const name of [...METHOD_NAMES, DISCOVER]) {
+      this.server.addMethod(name, (_params: unknown, admitted: Admitted) => admitted.outcome);
     }
-    this.server.addMethod(DISCOVER, (params: unknown) => {
-      if (params !== undefined && !(isObject(params) && Object.keys(params).length === 0)) {
-        throw new JSONRPCErrorException(JSONRPC_ERRORS.INVALID_PARAMS.message, JSONRPC_ERRORS.INVALID_PARAMS.code, {
-          errors: [{ path: '', message: 'rpc.discover takes no params' }],
-        });
-      }
-      return this.openrpc();
-    });
   }
 
-  /** Answers one message (a request, a notification, a batch or a legacy one-shot object). */
-  async handle(text: string, ctx: CallContext): Promise<string | undefined> {
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return JSON.stringify(errorReply(null, JSONRPC_ERRORS.PARSE_ERROR));
-    }
-    if (isLegacyMessage(message)) {
-      return JSON.stringify(await runLegacy(message, (method, params) => this.call(method, params, ctx)));
-    }
-    if (Array.isArray(message)) {
-      if (message.length === 0) return JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST));
-      if (message.length > MAX_BATCH) {
-        return JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST, { detail: `a batch holds at most ${MAX_BATCH} requests` }));
-      }
-      const replies = (await Promise.all(message.map((m) => this.one(m, ctx)))).filter((r) => r !== null);
-      return replies.length === 0 ? undefined : `[${replies.map(serialize).join(',')}]`;
-    }
-    const reply = await this.one(message, ctx);
-    return reply === null ? undefined : serialize(reply);
+  /** The requests of one connection, answered in the order the connection sent them. */
+  session(logger: Logger): Session {
+    return new Session(this, logger);
   }
 
-  /** The reply to a protocol failure seen by the transport (message too large, bad UTF-8). */
-  static protocolError(kind: 'oversized' | 'invalid-utf8'): string {
+  /** The reply to a protocol failure seen by the transport (too large, not JSON, bad UTF-8). */
+  static protocolError(kind: 'oversized' | 'invalid-json' | 'invalid-utf8'): string {
+    if (kind === 'invalid-json') return JSON.stringify(errorReply(null, JSONRPC_ERRORS.PARSE_ERROR));
     const error = kind === 'oversized' ? JSONRPC_ERRORS.INVALID_REQUEST : JSONRPC_ERRORS.PARSE_ERROR;
     const detail = kind === 'oversized' ? 'message exceeds the size limit' : 'message is not valid UTF-8';
     return JSON.stringify(errorReply(null, error, { detail }));
   }
+}
 
-  private async one(request: unknown, ctx: CallContext): Promise<JSONRPCResponse | null> {
+export class Session {
+  /**
+   * While the latest change admitted on this connection is not yet durable: resolves with the
+   * ledger right after it once it is, or with undefined if it failed (then nothing of it remains).
+   */
+  #afterLastChange: Promise<Ledger | undefined> | undefined;
+  /** A one-shot message was answered last: the connection is closing, nothing more is run. */
+  #finished = false;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Answers one message (a request, a notification, a batch or a one-shot object). Everything up
+   * to the first await runs at once, so messages are admitted in the order they are handed in.
+   */
+  async handle(text: string): Promise<Reply> {
+    if (this.#finished) return NO_REPLY;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.PARSE_ERROR)) };
+    }
+    if (isLegacyMessage(message)) {
+      // The Python daemon answered one request per connection and closed it.
+      this.#finished = true;
+      const call = legacyCall(message);
+      const reply = call.ok
+        ? await this.#admit(call.method, call.params).then((result) => legacyResult(call.method, result), legacyError)
+        : legacyError(call.error);
+      return { text: JSON.stringify(reply), last: true };
+    }
+    if (Array.isArray(message)) {
+      if (message.length === 0) return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST)) };
+      if (message.length > MAX_BATCH) {
+        const detail = `a batch holds at most ${MAX_BATCH} requests`;
+        return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST, { detail })) };
+      }
+      const pending = message.map((request) => this.#request(request));
+      const replies = (await Promise.all(pending)).filter((reply) => reply !== null);
+      return { text: replies.length === 0 ? undefined : `[${replies.map(serialize).join(',')}]` };
+    }
+    const reply = await this.#request(message);
+    return reply === null ? NO_REPLY : { text: serialize(reply) };
+  }
+
+  /** One request of the envelope: refused for its shape or method, or admitted and answered. */
+  #request(request: unknown): Promise<JSONRPCResponse | null> {
     if (
       !isObject(request) ||
       request.jsonrpc !== '2.0' ||
@@ -125,49 +179,86 @@ export class Dispatcher {
       ('params' in request && (typeof request.params !== 'object' || request.params === null))
     ) {
       const id = isObject(request) && isId(request.id) ? request.id : null;
-      return errorReply(id, JSONRPC_ERRORS.INVALID_REQUEST);
+      return Promise.resolve(errorReply(id, JSONRPC_ERRORS.INVALID_REQUEST));
     }
     const { method } = request;
     if (method !== DISCOVER && !isMethodName(method)) {
-      return 'id' in request ? errorReply(request.id as JSONRPCID, JSONRPC_ERRORS.METHOD_NOT_FOUND) : null;
+      const reply = 'id' in request ? errorReply(request.id as JSONRPCID, JSONRPC_ERRORS.METHOD_NOT_FOUND) : null;
+      return Promise.resolve(reply);
     }
-    if (ctx.logger.isDebugEnabled()) ctx.logger.debug('request', { method, id: request.id });
-    return this.server.receive(request as { jsonrpc: '2.0'; method: string; id?: JSONRPCID; params?: unknown }, ctx);
+    if (this.logger.isDebugEnabled()) this.logger.debug('request', { method, id: request.id });
+    const outcome = method === DISCOVER ? this.#discover(request.params) : this.#admit(method, request.params ?? {});
+    return Promise.resolve(this.dispatcher.server.receive(request as Request, { outcome }));
   }
 
-  /** Validates params against the method's schema and runs its handler. */
-  async call(method: string, params: unknown, ctx: CallContext): Promise<unknown> {
-    if (!isMethodName(method)) throw new JSONRPCErrorException(JSONRPC_ERRORS.METHOD_NOT_FOUND.message, JSONRPC_ERRORS.METHOD_NOT_FOUND.code);
-    return this.run(method, params ?? {}, ctx);
+  #discover(params: unknown): Promise<unknown> {
+    if (params !== undefined && !(isObject(params) && Object.keys(params).length === 0)) {
+      return Promise.reject(invalidParams([{ path: '', message: 'rpc.discover takes no params' }]));
+    }
+    return attempt(this.dispatcher.openrpc);
   }
 
-  private async run<M extends MethodName>(method: M, params: unknown, ctx: CallContext): Promise<ResultOf<M>> {
-    if (!isObject(params)) {
-      throw new JSONRPCErrorException(JSONRPC_ERRORS.INVALID_PARAMS.message, JSONRPC_ERRORS.INVALID_PARAMS.code, {
-        errors: [{ path: '', message: 'params must be an object of named parameters' }],
-      });
-    }
+  /** Validates params and runs the method now, in arrival order (a read may wait: see #read). */
+  #admit<M extends MethodName>(method: M, params: unknown): Promise<ResultOf<M>> {
+    if (!isObject(params)) return Promise.reject(invalidParams([{ path: '', message: 'params must be an object of named parameters' }]));
     const checked = validateParams(method, params);
-    if (!checked.ok) {
-      throw new JSONRPCErrorException(JSONRPC_ERRORS.INVALID_PARAMS.message, JSONRPC_ERRORS.INVALID_PARAMS.code, {
-        errors: checked.errors,
+    if (!checked.ok) return Promise.reject(invalidParams(checked.errors));
+    const handler = HANDLERS[method];
+    const outcome = handler.changes ? this.#change(handler, checked.value) : this.#read(handler, checked.value);
+    return outcome.then(
+      (result) => {
+        if (handler.changes) {
+          const service = (params as { service_name?: unknown }).service_name;
+          this.logger.info(`${method} ${String(service)}: ${handler.describe(result)}`, { method, service });
+        }
+        return result;
+      },
+      (error: unknown) => {
+        if (error instanceof DomainError) {
+          this.logger.debug(`${method} refused: ${error.message}`, { method, reason: error.reason });
+        } else if (!(error instanceof JSONRPCErrorException)) {
+          this.logger.error(`${method} failed`, { method, error: error instanceof Error ? error.stack : String(error) });
+        }
+        throw error;
+      },
+    );
+  }
+
+  /** Plans the change now, against the latest ledger; answers once it is durable. */
+  #change<M extends MethodName>(handler: ChangeHandler<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    const { app } = this.dispatcher;
+    let after: Ledger | undefined;
+    const committed = attempt(() => {
+      const plan = handler.plan(params, app);
+      return app.change((ledger) => {
+        const planned = plan(ledger);
+        after = planned.next;
+        return planned;
       });
-    }
-    const handler = HANDLERS[method] as Handler<M>;
-    try {
-      const result = await handler.run(checked.value, this.app);
-      if (handler.changes) {
-        const service = (params as { service_name?: unknown }).service_name;
-        ctx.logger.info(`${method} ${String(service)}: ${handler.describe?.(result) ?? 'done'}`, { method, service });
-      }
-      return result;
-    } catch (error) {
-      if (error instanceof DomainError) {
-        ctx.logger.debug(`${method} refused: ${error.message}`, { method, reason: error.reason });
-      } else if (!(error instanceof JSONRPCErrorException)) {
-        ctx.logger.error(`${method} failed`, { method, error: error instanceof Error ? error.stack : String(error) });
-      }
-      throw error;
-    }
+    });
+    // Planning is synchronous: no ledger now means the plan was refused and nothing changed.
+    if (after === undefined) return committed;
+    const next = after;
+    const settled = committed.then(
+      () => next,
+      () => undefined,
+    );
+    this.#afterLastChange = settled;
+    void settled.then(() => {
+      if (this.#afterLastChange === settled) this.#afterLastChange = undefined;
+    });
+    return committed;
+  }
+
+  /**
+   * Answers from the durable ledger now, or, while a change of this connection is on its way to
+   * disk, from the ledger right after that change once it is durable: never a later one, which
+   * would show the effect of requests sent after this one.
+   */
+  #read<M extends MethodName>(handler: ReadHandler<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    const { app } = this.dispatcher;
+    const pending = this.#afterLastChange;
+    if (pending === undefined) return attempt(() => handler.run(params, app, app.ledger()));
+    return pending.then((ledger) => handler.run(params, app, ledger ?? app.ledger()));
   }
 }

@@ -15,10 +15,21 @@ export interface ConnectionContext {
   readonly logger: Logger;
 }
 
-/** Returns the reply text without its newline, or undefined when nothing is to be sent back. */
-export type MessageHandler = (message: string, conn: ConnectionContext) => Promise<string | undefined>;
+/** What to send back for one message. */
+export interface Reply {
+  /** The reply without its newline; undefined when nothing is to be sent back. */
+  readonly text: string | undefined;
+  /** Close the connection once this reply is written, dropping whatever came after it. */
+  readonly last?: boolean;
+}
 
-export type ProtocolErrorKind = 'oversized' | 'invalid-utf8';
+/** Answers the messages of one connection, in the order they arrived. */
+export type MessageHandler = (message: string) => Promise<Reply>;
+
+/** Called once per accepted connection: the handler of its messages. */
+export type ConnectionHandler = (conn: ConnectionContext) => MessageHandler;
+
+export type ProtocolErrorKind = 'oversized' | 'invalid-json' | 'invalid-utf8';
 
 /** Returns the reply to a message the transport could not deliver; 'oversized' then closes. */
 export type ProtocolErrorHandler = (kind: ProtocolErrorKind, conn: ConnectionContext) => string;
@@ -64,13 +75,13 @@ export class Connection {
   constructor(
     socket: Socket,
     context: ConnectionContext,
-    handler: MessageHandler,
+    accept: ConnectionHandler,
     onProtocolError: ProtocolErrorHandler,
     limits: ConnectionLimits,
   ) {
     this.#socket = socket;
     this.context = context;
-    this.#handler = handler;
+    this.#handler = accept(context);
     this.#onProtocolError = onProtocolError;
     this.#limits = limits;
     this.#reader = new MessageReader(limits.maxMessageBytes);
@@ -174,10 +185,11 @@ export class Connection {
     this.#slots.push(slot);
     this.#running++;
     void Promise.resolve()
-      .then(() => this.#handler(text, this.context))
+      .then(() => this.#handler(text))
       .then(
         (reply) => {
-          slot.reply = reply;
+          slot.reply = reply.text;
+          slot.last = reply.last === true;
         },
         (error: unknown) => {
           slot.last = true;

@@ -1,57 +1,47 @@
-// Splits one connection's byte stream into messages (SPEC §3): one per line, and also a complete
-// JSON object or array that arrived with no newline after it (one-shot clients send one and wait).
+// Splits one connection's byte stream into messages (SPEC §3). A message is one JSON value: it
+// ends where the value ends, so several values back to back (`{…}{…}`) are that many messages and
+// a value with no newline after it is answered at once (one-shot clients send one and wait). A
+// newline also ends a message: a value still open there is a syntax error. Bytes that can no
+// longer become JSON are reported at once, and the rest of their line is dropped.
 // Pure: the caller feeds chunks and acts on the returned events.
-//
-// Completeness is tracked byte by byte as chunks arrive (string, escape and bracket depth), so a
-// message is never re-parsed. Scanning raw bytes is safe: every byte of a multi-byte UTF-8
-// character is >= 0x80, so none can look like a quote, backslash, bracket or newline.
+import { JsonScanner } from './json-scanner.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export type FrameEvent =
   | { readonly kind: 'message'; readonly text: string }
+  | { readonly kind: 'invalid-json'; readonly bytes: number }
   | { readonly kind: 'invalid-utf8'; readonly bytes: number }
   | { readonly kind: 'oversized'; readonly bytes: number };
 
 const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
-const isWhitespace = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === CR;
-
-/**
- * What the current message looks like so far. empty: whitespace at most (nothing worth keeping);
- * open: inside a top-level object or array; complete: that object or array has closed, followed by
- * whitespace at most; line: anything else, which only a newline (or the end of input) ends.
- */
-type Shape = 'empty' | 'open' | 'complete' | 'line';
+const isBlank = (byte: number): boolean => byte === 0x20 || byte === 0x09 || byte === 0x0d;
 
 export class MessageReader {
   readonly #maxBytes: number;
   readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  readonly #scanner = new JsonScanner();
+  /** Bytes of the message in progress from earlier chunks. */
   #pieces: Uint8Array[] = [];
   #held = 0;
-  #shape: Shape = 'empty';
-  #depth = 0;
-  #inString = false;
-  #escaped = false;
+  /** A value has begun and not ended. */
+  #inValue = false;
+  /** After a syntax error: bytes are dropped up to the next newline; how many so far. */
+  #skipping = false;
+  #skipped = 0;
   #failed = false;
 
   constructor(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
     this.#maxBytes = maxMessageBytes;
   }
 
-  /** True while part of a message has arrived but not the rest. */
+  /** True while part of a message has arrived but not the rest (a bad line being dropped too). */
   get hasPartial(): boolean {
-    return this.#shape !== 'empty' && !this.#failed;
+    return (this.#inValue || this.#skipping) && !this.#failed;
   }
 
-  /** Bytes held for the incomplete message: never more than the limit (plus a trailing `\r`). */
+  /** Bytes held for the incomplete message: never more than the limit. */
   get bufferedBytes(): number {
     return this.#held;
   }
@@ -62,82 +52,87 @@ export class MessageReader {
    */
   push(chunk: Uint8Array): FrameEvent[] {
     const events: FrameEvent[] = [];
-    if (this.#failed) return events;
-    let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]!;
-      if (byte === LF) {
-        this.#endMessage(chunk.subarray(start, i), events);
-        if (this.#failed) return events;
-        start = i + 1;
-      } else {
-        this.#scan(byte);
+    let i = 0;
+    while (i < chunk.length && !this.#failed) {
+      if (this.#skipping) {
+        i = this.#skipLine(chunk, i, events);
+        continue;
       }
-    }
-    const tail = chunk.subarray(start);
-    if (this.#shape === 'empty') this.#reset();
-    else if (this.#shape === 'complete') this.#endMessage(tail, events);
-    else if (this.#held + tail.length - (tail.at(-1) === CR ? 1 : 0) > this.#maxBytes) {
-      this.#fail(this.#held + tail.length, events);
-    } else {
-      // A copy, so a small tail does not pin the whole chunk it came in.
-      this.#pieces.push(Buffer.from(tail));
-      this.#held += tail.length;
+      let start = 0;
+      if (!this.#inValue) {
+        while (i < chunk.length && isBlank(chunk[i]!)) i++;
+        if (i === chunk.length) break;
+        if (chunk[i] === LF) {
+          i++;
+          continue;
+        }
+        this.#inValue = true;
+        start = i;
+      }
+      const { stop, at } = this.#scanner.scan(chunk, i, chunk.length);
+      switch (stop) {
+        case 'value-end':
+          this.#emit(chunk.subarray(start, at), events);
+          i = at;
+          break;
+        case 'newline':
+          if (this.#scanner.completesAtEnd()) this.#emit(chunk.subarray(start, at), events);
+          else this.#invalid(chunk.subarray(start, at).length, events);
+          i = at + 1;
+          break;
+        case 'invalid':
+          this.#invalid(at - start, events);
+          this.#skipping = true;
+          i = at;
+          break;
+        case 'need-more':
+          this.#hold(chunk.subarray(start), events);
+          i = chunk.length;
+          break;
+      }
     }
     return events;
   }
 
-  /** The peer finished sending: whatever it sent last is a message, newline or not. */
+  /** The peer finished sending: a value it left open is complete only if it is a number. */
   end(): FrameEvent[] {
     const events: FrameEvent[] = [];
-    if (this.hasPartial) this.#endMessage(new Uint8Array(0), events);
+    if (this.#inValue && !this.#failed) {
+      if (this.#scanner.completesAtEnd()) this.#emit(new Uint8Array(0), events);
+      else this.#invalid(0, events);
+    }
     this.#reset();
     return events;
   }
 
-  #scan(byte: number): void {
-    switch (this.#shape) {
-      case 'line':
-        return;
-      case 'empty':
-        if (isWhitespace(byte)) return;
-        if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-          this.#shape = 'open';
-          this.#depth = 1;
-        } else {
-          this.#shape = 'line';
-        }
-        return;
-      case 'complete':
-        if (!isWhitespace(byte)) this.#shape = 'line';
-        return;
-      case 'open':
-        this.#scanInside(byte);
+  /** Drops the bad line's bytes up to its newline; returns where to go on. */
+  #skipLine(chunk: Uint8Array, from: number, events: FrameEvent[]): number {
+    const newline = chunk.indexOf(LF, from);
+    const dropped = (newline < 0 ? chunk.length : newline) - from;
+    this.#skipped += dropped;
+    if (this.#skipped > this.#maxBytes) {
+      this.#fail(this.#skipped, events);
+      return chunk.length;
     }
+    if (newline < 0) return chunk.length;
+    this.#skipping = false;
+    this.#skipped = 0;
+    return newline + 1;
   }
 
-  #scanInside(byte: number): void {
-    if (this.#inString) {
-      if (this.#escaped) this.#escaped = false;
-      else if (byte === BACKSLASH) this.#escaped = true;
-      else if (byte === QUOTE) this.#inString = false;
-    } else if (byte === QUOTE) {
-      this.#inString = true;
-    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-      this.#depth++;
-    } else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --this.#depth === 0) {
-      this.#shape = 'complete';
-    }
-  }
-
-  /** Ends the current message with `last`, its final bytes from the current chunk. */
-  #endMessage(last: Uint8Array, events: FrameEvent[]): void {
-    if (this.#shape === 'empty') {
-      this.#reset();
+  #hold(tail: Uint8Array, events: FrameEvent[]): void {
+    if (this.#held + tail.length > this.#maxBytes) {
+      this.#fail(this.#held + tail.length, events);
       return;
     }
-    let bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
-    if (bytes.at(-1) === CR) bytes = bytes.subarray(0, -1);
+    // A copy, so a small tail does not pin the whole chunk it came in.
+    this.#pieces.push(Buffer.from(tail));
+    this.#held += tail.length;
+  }
+
+  /** The message in progress ends with `last`, its final bytes from the current chunk. */
+  #emit(last: Uint8Array, events: FrameEvent[]): void {
+    const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
     if (bytes.length > this.#maxBytes) {
       this.#fail(bytes.length, events);
       return;
@@ -150,6 +145,13 @@ export class MessageReader {
     }
   }
 
+  /** The message in progress cannot be JSON; `last` bytes of it came in the current chunk. */
+  #invalid(last: number, events: FrameEvent[]): void {
+    const bytes = this.#held + last;
+    this.#reset();
+    events.push({ kind: 'invalid-json', bytes });
+  }
+
   #fail(bytes: number, events: FrameEvent[]): void {
     this.#reset();
     this.#failed = true;
@@ -159,9 +161,9 @@ export class MessageReader {
   #reset(): void {
     this.#pieces = [];
     this.#held = 0;
-    this.#shape = 'empty';
-    this.#depth = 0;
-    this.#inString = false;
-    this.#escaped = false;
+    this.#inValue = false;
+    this.#skipping = false;
+    this.#skipped = 0;
+    this.#scanner.reset();
   }
 }

@@ -1,7 +1,9 @@
 export { startServer, SERVER_DEFAULTS, type ServerOptions, type SocketServer } from './server.js';
 export {
   type ConnectionContext,
+  type ConnectionHandler,
   type MessageHandler,
+  type Reply,
   type ProtocolErrorHandler,
   type ProtocolErrorKind,
 } from './connection.js';

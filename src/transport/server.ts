@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
-import { Connection, type MessageHandler, type ProtocolErrorHandler } from './connection.js';
+import { Connection, type ConnectionHandler, type ProtocolErrorHandler } from './connection.js';
 import { checkSocketMode, prepareSocketPath, resolveGroup } from './socket-file.js';
 
 export interface ServerOptions {
@@ -19,7 +19,8 @@ export interface ServerOptions {
   readonly maxInFlightPerConnection?: number;
   readonly partialTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
-  readonly handler: MessageHandler;
+  /** Gives each accepted connection the handler of its messages. */
+  readonly accept: ConnectionHandler;
   readonly onProtocolError: ProtocolErrorHandler;
   readonly logger: Logger;
 }
@@ -65,7 +66,7 @@ function listenPrivately(server: Server, socketPath: string, backlog: number): P
 }
 
 export async function startServer(options: ServerOptions): Promise<SocketServer> {
-  const { socketPath, logger, handler, onProtocolError } = options;
+  const { socketPath, logger, accept, onProtocolError } = options;
   const socketMode = options.socketMode ?? SERVER_DEFAULTS.socketMode;
   checkSocketMode(socketMode);
   const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
@@ -94,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
     const connection = new Connection(
       socket,
       { id, logger: logger.child({ connection: id }) },
-      handler,
+      accept,
       onProtocolError,
       limits,
     );

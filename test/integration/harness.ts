@@ -2,8 +2,8 @@
 // sysfs, state dir, socket), clients that check every result against its schema, a raw-socket
 // client that writes exact bytes, and the Python snap's one-shot client.
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
@@ -12,10 +12,54 @@ import { openUnixSocket, RpcError, SocketClient } from '../../src/cli/client.js'
 import { LIMIT_DEFAULTS, type DaemonConfig } from '../../src/daemon/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
+import { durableWriter, type StateWriter } from '../../src/state/index.js';
+import { PythonSocket, pythonJson } from '../clients/python-socket.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { tempSysfs, type HostDescription, type TempSysfs } from '../fixtures/host.js';
 
 export { RpcError, SocketClient };
+
+/**
+ * The real durable writer, whose writes can be held at a gate (a test sees a change before it is
+ * durable) or failed before they touch the disk.
+ */
+export class GatedWriter implements StateWriter {
+  /** The errno code the next writes fail with, before writing anything; undefined: they succeed. */
+  failing: string | undefined;
+  #gate: Promise<void> | undefined;
+  #open: () => void = () => undefined;
+  /** Writes that reached the gate and wait there. */
+  waiting = 0;
+  #arrived: (() => void) | undefined;
+
+  /** From now on, writes wait until open() is called. */
+  hold(): void {
+    this.#gate = new Promise((resolve) => (this.#open = resolve));
+  }
+
+  open(): void {
+    this.#gate = undefined;
+    this.#open();
+  }
+
+  /** Resolves once a write is waiting at the gate. */
+  async held(): Promise<void> {
+    if (this.waiting > 0) return;
+    await new Promise<void>((resolve) => (this.#arrived = resolve));
+  }
+
+  async write(dir: string, file: string, text: string): Promise<void> {
+    const gate = this.#gate;
+    if (gate) {
+      this.waiting++;
+      this.#arrived?.();
+      await gate;
+      this.waiting--;
+    }
+    if (this.failing !== undefined) throw Object.assign(new Error(`${this.failing}: injected`), { code: this.failing });
+    await durableWriter.write(dir, file, text);
+  }
+}
 
 const REPLY_TIMEOUT_MS = 3000;
 
@@ -141,41 +185,24 @@ export class RawClient {
   }
 }
 
-/** JSON as Python's json.dumps writes it by default: ", " and ": " separators, non-ASCII escaped. */
-export function pythonJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (typeof value === 'object' && value !== null) {
-    return `{${Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v)}`).join(', ')}}`;
-  }
-  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 /**
- * The Python snap's client (EPAClient._send_request): connect, sendall(json.dumps(request)) with
- * no newline, one recv(4096), json.loads, close. So the whole reply must come in one read.
+ * A Python client of the one-shot protocol: connect, sendall(json.dumps(request)) with no
+ * newline, one recv(4096), json.loads; then the daemon must close the connection. So the whole
+ * reply comes in one read.
  */
 export async function oneShot(socketPath: string, message: unknown): Promise<Record<string, unknown>> {
-  const socket = connect(socketPath);
+  const socket = await PythonSocket.connect(socketPath, REPLY_TIMEOUT_MS);
   try {
-    const text = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no one-shot reply within ${REPLY_TIMEOUT_MS} ms`)), REPLY_TIMEOUT_MS);
-      socket.setEncoding('utf8');
-      socket.once('connect', () => socket.write(pythonJson(message)));
-      socket.once('data', (chunk: string) => {
-        clearTimeout(timer);
-        resolve(chunk);
-      });
-      socket.once('error', reject);
-      socket.once('close', () => reject(new Error('connection closed before a reply')));
-    });
-    expect(Buffer.byteLength(text), 'the reply fits one recv(4096)').to.be.at.most(4096);
+    await socket.sendall(pythonJson(message));
+    const text = (await socket.recv(4096)).toString('utf8');
     expect(text.endsWith('\n') && !text.endsWith('\n\n'), 'reply ends in one newline').to.equal(true);
+    expect((await socket.recv(4096)).length, 'the daemon closes the connection after its reply').to.equal(0);
     expectNoStack(text);
     const reply = JSON.parse(text) as unknown;
     expect(reply).to.be.an('object').that.is.not.an('array');
     return reply as Record<string, unknown>;
   } finally {
-    socket.destroy();
+    socket.close();
   }
 }
 
@@ -183,6 +210,10 @@ export interface TestDaemonOptions {
   readonly host?: HostDescription;
   /** Config fields to override (limits, cpuPool, socket, stateDir). */
   readonly config?: Partial<DaemonConfig>;
+  /** The state file to start from (its text), as an upgrade would find it. */
+  readonly stateFile?: string;
+  /** Replaces the durable writer of the state store (to hold or fail writes). */
+  readonly writer?: StateWriter;
   readonly logger?: Logger;
 }
 
@@ -197,6 +228,7 @@ export class TestDaemon {
     private readonly sysfs: TempSysfs,
     readonly config: DaemonConfig,
     private readonly logger: Logger,
+    private readonly writer: StateWriter | undefined,
   ) {}
 
   static async start(options: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -209,8 +241,12 @@ export class TestDaemon {
       sysfs: sysfs.path,
       ...options.config,
     };
-    const test = new TestDaemon(dir, sysfs, config, options.logger ?? silentLogger());
+    const test = new TestDaemon(dir, sysfs, config, options.logger ?? silentLogger(), options.writer);
     try {
+      if (options.stateFile !== undefined) {
+        await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+        await writeFile(test.stateFile, options.stateFile);
+      }
       await test.restart();
     } catch (error) {
       await test.cleanup();
@@ -278,7 +314,7 @@ export class TestDaemon {
   /** Starts a daemon on the same dirs (stopping the current one first). */
   async restart(): Promise<void> {
     await this.stop();
-    this.running = await startDaemon(this.config, this.logger);
+    this.running = await startDaemon(this.config, this.logger, this.writer === undefined ? {} : { writer: this.writer });
   }
 
   /** Closes every client, stops the daemon and removes the temp dirs. */

@@ -10,6 +10,7 @@ import {
   SocketInUseError,
   SocketPathError,
   startServer,
+  type ConnectionHandler,
   type MessageHandler,
   type ProtocolErrorHandler,
   type ServerOptions,
@@ -21,18 +22,24 @@ const silentLogger = winston.createLogger({
   transports: [new winston.transports.Console({ silent: true })],
 });
 
-/** Echoes the parsed message; `delayMs` delays the reply, `notify: true` asks for none. */
+/** Echoes the parsed message; `delayMs` delays the reply, `notify: true` asks for none, `last: true` closes after it. */
 const echo: MessageHandler = async (message) => {
   let value: unknown;
   try {
     value = JSON.parse(message);
   } catch {
-    return JSON.stringify({ error: 'parse' });
+    return { text: JSON.stringify({ error: 'parse' }) };
   }
   const fields = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
   if (typeof fields.delayMs === 'number') await sleep(fields.delayMs);
-  return fields.notify === true ? undefined : JSON.stringify({ echo: value });
+  return { text: fields.notify === true ? undefined : JSON.stringify({ echo: value }), last: fields.last === true };
 };
+
+/** The same handler for every connection. */
+const every =
+  (handler: MessageHandler): ConnectionHandler =>
+  () =>
+    handler;
 
 const protocolError: ProtocolErrorHandler = (kind) => JSON.stringify({ error: kind });
 
@@ -120,7 +127,7 @@ describe('transport server (Unix socket)', () => {
   async function start(overrides: Partial<ServerOptions> = {}): Promise<SocketServer> {
     const server = await startServer({
       socketPath,
-      handler: echo,
+      accept: every(echo),
       onProtocolError: protocolError,
       logger: silentLogger,
       ...overrides,
@@ -208,12 +215,12 @@ describe('transport server (Unix socket)', () => {
     it('answers 1000 pipelined messages in request order although they finish out of order', async () => {
       const finished: number[] = [];
       await start({
-        handler: async (message) => {
+        accept: every(async (message) => {
           const { id } = JSON.parse(message) as { id: number };
           await sleep((id * 7919) % 7);
           finished.push(id);
-          return JSON.stringify({ id });
-        },
+          return { text: JSON.stringify({ id }) };
+        }),
       });
       const c = await client();
       const ids = Array.from({ length: 1000 }, (_, i) => i);
@@ -232,13 +239,13 @@ describe('transport server (Unix socket)', () => {
       const gate = new Promise<void>((resolve) => (release = resolve));
       await start({
         maxInFlightPerConnection: 8,
-        handler: async (message) => {
+        accept: every(async (message) => {
           started++;
           mostRunning = Math.max(mostRunning, ++running);
           await gate;
           running--;
-          return message;
-        },
+          return { text: message };
+        }),
       });
       const c = await client();
       const messages = Array.from({ length: 100 }, (_, i) => `{"i":${i}}`);
@@ -255,10 +262,10 @@ describe('transport server (Unix socket)', () => {
       const reply = 'r'.repeat(16 * 1024);
       await start({
         maxInFlightPerConnection: 16,
-        handler: async () => {
+        accept: every(async () => {
           handled++;
-          return Promise.resolve(reply);
-        },
+          return Promise.resolve({ text: reply });
+        }),
       });
       const c = await client();
       c.socket.pause();
@@ -354,10 +361,10 @@ describe('transport server (Unix socket)', () => {
 
     it('closes a connection whose handler throws, without disturbing others', async () => {
       await start({
-        handler: async (message, conn) => {
+        accept: every(async (message) => {
           if (message.includes('boom')) throw new Error('boom');
-          return echo(message, conn);
-        },
+          return echo(message);
+        }),
       });
       const other = await client();
       const c = await client();
@@ -485,7 +492,7 @@ describe('transport server (Unix socket)', () => {
 
     it('does not wait for ever on a client that stopped reading its replies', async () => {
       const reply = 'r'.repeat(64 * 1024);
-      const server = await start({ partialTimeoutMs: 200, handler: async () => Promise.resolve(reply) });
+      const server = await start({ partialTimeoutMs: 200, accept: every(async () => Promise.resolve({ text: reply })) });
       const c = await client();
       c.socket.pause();
       c.send('{}\n'.repeat(200));

@@ -15,6 +15,8 @@ export interface Hostile {
   readonly answeredById: boolean;
   /** The method, when the message names a real one (to check a result against its schema). */
   readonly method?: string;
+  /** A message of the one-shot protocol: the daemon answers it and closes, so it gets a connection of its own. */
+  readonly oneShot?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -133,7 +135,7 @@ const envelope = fc
 const legacy = fc
   .record({ action: fc.oneof(realMethod, anyMethod, jsonValue), version: jsonValue, service_name: fc.oneof(fc.string({ maxLength: 8 }), jsonValue) }, { requiredKeys: ['action'] })
   .chain((base) => fc.dictionary(fc.constantFrom(...PARAM_NAMES), jsonValue, { maxKeys: 3 }).map((params) => ({ ...params, ...base })))
-  .map((message) => fixed('legacy one-shot', JSON.stringify(message)));
+  .map((message): Hostile => ({ ...fixed('legacy one-shot', JSON.stringify(message)), oneShot: true }));
 
 const batch = fc
   .array(fc.oneof(jsonValue, fc.record({ jsonrpc: fc.constant('2.0'), id: fc.integer(), method: anyMethod, params: jsonValue }, { requiredKeys: [] })), { maxLength: 12 })
@@ -273,6 +275,7 @@ export async function flood(socketPath: string, count: number, connections: numb
   const sample = fc.sample(hostileMessage, { numRuns: count, seed });
   const methods = new Map<string, string>();
   const lanes: Uint8Array[][] = Array.from({ length: connections }, () => []);
+  const oneShots: Uint8Array[] = [];
   const expected = new Set<string>();
   sample.forEach((message, i) => {
     const id = `h-${seed}-${report.messages + i}`;
@@ -281,24 +284,59 @@ export async function flood(socketPath: string, count: number, connections: numb
     if (message.method !== undefined) methods.set(id, message.method);
     report.kinds[message.kind] = (report.kinds[message.kind] ?? 0) + 1;
     report.bytes += bytes.length + 1;
-    lanes[i % connections]!.push(bytes);
+    if (message.oneShot) oneShots.push(bytes);
+    else lanes[i % connections]!.push(bytes);
   });
   report.messages += count;
   const seen = new Map<unknown, number>();
-  await Promise.all(
-    lanes.map((lines, lane) =>
-      sendLane(socketPath, lines, lane, timeoutMs, (line) => {
-        report.replies++;
-        const problem = replyProblem(line, methods, seen);
-        if (problem && report.violations.length < 50) report.violations.push(`${problem}: ${line.slice(0, 300)}`);
-      }).catch((error: unknown) => report.violations.push(`connection ${lane}: ${(error as Error).message}`)),
-    ),
-  );
+  const onReply = (line: string) => {
+    report.replies++;
+    const problem = replyProblem(line, methods, seen);
+    if (problem && report.violations.length < 50) report.violations.push(`${problem}: ${line.slice(0, 300)}`);
+  };
+  const violation = (where: string) => (error: unknown) => {
+    if (report.violations.length < 50) report.violations.push(`${where}: ${(error as Error).message}`);
+  };
+  await Promise.all([
+    ...lanes.map((lines, lane) => sendLane(socketPath, lines, lane, timeoutMs, onReply).catch(violation(`connection ${lane}`))),
+    // One-shot clients, `connections` at a time, each on a connection of its own.
+    ...Array.from({ length: connections }, async (_, worker) => {
+      for (let i = worker; i < oneShots.length; i += connections) {
+        await sendOneShot(socketPath, oneShots[i]!, timeoutMs, onReply).catch(violation(`one-shot ${i}`));
+      }
+    }),
+  ]);
   for (const id of expected) {
     const times = seen.get(id) ?? 0;
     if (times !== 1 && report.violations.length < 50) report.violations.push(`request ${id} answered ${times} times`);
   }
   report.ms.push(Date.now() - began);
+}
+
+/** Sends one message without a newline, as the Python clients do; the reply must be one line, then the close. */
+function sendOneShot(socketPath: string, message: Uint8Array, timeoutMs: number, onReply: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(socketPath);
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`not answered and closed within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const lines = text.split('\n');
+      if (lines.length !== 2 || lines[1] !== '') {
+        reject(new Error(`expected one reply line before the close, got ${JSON.stringify(text.slice(0, 300))}`));
+        return;
+      }
+      onReply(lines[0]!);
+      resolve();
+    });
+    socket.once('connect', () => socket.write(message));
+  });
 }
 
 /** Writes every line then a sentinel request; hands each reply line over until the sentinel's comes back. */

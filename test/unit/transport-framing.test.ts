@@ -14,22 +14,23 @@ const texts = (events: FrameEvent[]): string[] =>
 describe('transport framing (MessageReader)', () => {
   it('splits on newlines, accepts \\r\\n endings and ignores blank lines', () => {
     const reader = new MessageReader();
-    expect(texts(feed(reader, 'one\ntwo\r\n\n  \r\n\tthree\n'))).to.deep.equal(['one', 'two', '\tthree']);
+    expect(texts(feed(reader, '1\n"two"\r\n\n  \r\n\t[3]\n'))).to.deep.equal(['1', '"two"', '[3]']);
     expect(reader.hasPartial).to.equal(false);
   });
 
-  it('joins a line split across chunks and holds it until its newline', () => {
+  it('holds a number split across chunks until something ends it', () => {
     const reader = new MessageReader();
     expect(feed(reader, '12', '34')).to.deep.equal([]);
     expect(reader.hasPartial).to.equal(true);
-    expect(texts(feed(reader, '5\nsix'))).to.deep.equal(['12345']);
+    expect(texts(feed(reader, '5\n"six'))).to.deep.equal(['12345']);
     expect(reader.hasPartial).to.equal(true);
+    expect(texts(feed(reader, '"'))).to.deep.equal(['"six"']);
   });
 
   it('emits a complete object or array that has no newline after it', () => {
     const reader = new MessageReader();
     expect(texts(feed(reader, '{"action":"list_allocations"}'))).to.deep.equal(['{"action":"list_allocations"}']);
-    expect(texts(feed(reader, '[1,[2,{"a":[]}]]  '))).to.deep.equal(['[1,[2,{"a":[]}]]  ']);
+    expect(texts(feed(reader, '[1,[2,{"a":[]}]]  '))).to.deep.equal(['[1,[2,{"a":[]}]]']);
     expect(reader.hasPartial).to.equal(false);
     // The newline that may follow later is then just a blank line.
     expect(feed(reader, '\n')).to.deep.equal([]);
@@ -59,18 +60,37 @@ describe('transport framing (MessageReader)', () => {
     }
   });
 
-  it('does not treat a scalar or two values without a newline as complete', () => {
+  it('cuts values sent back to back into that many messages, in one chunk', () => {
+    const reader = new MessageReader();
+    expect(texts(feed(reader, '{"a":1}{"b":[2]}'))).to.deep.equal(['{"a":1}', '{"b":[2]}']);
+    expect(texts(feed(reader, '[1] [2]\t"three""four"true null{}'))).to.deep.equal(['[1]', '[2]', '"three"', '"four"', 'true', 'null', '{}']);
+    expect(texts(feed(reader, '1 -2.5e3,'))).to.deep.equal(['1', '-2.5e3', '<invalid-json>']);
+    expect(reader.hasPartial, 'the rest of a bad line is being dropped').to.equal(true);
+  });
+
+  it('waits for a number that may go on, and ends it at a newline, a space or the next value', () => {
     const reader = new MessageReader();
     expect(feed(reader, '42')).to.deep.equal([]);
     expect(texts(feed(reader, '\n'))).to.deep.equal(['42']);
-    expect(feed(reader, '{}{}')).to.deep.equal([]);
-    expect(feed(reader, '{} x')).to.deep.equal([]);
-    expect(texts(feed(reader, '\n'))).to.deep.equal(['{}{}{} x']);
+    expect(texts(feed(reader, '7', '0{}'))).to.deep.equal(['70', '{}']);
+    expect(texts(feed(reader, '-0.5 '))).to.deep.equal(['-0.5']);
   });
 
-  it('emits an unbalanced line at its newline for the RPC layer to reject', () => {
+  it('answers bytes that can no longer be JSON at once, drops the rest of their line, and goes on', () => {
     const reader = new MessageReader();
-    expect(texts(feed(reader, '{"a":1\n', '}]\n'))).to.deep.equal(['{"a":1', '}]']);
+    expect(texts(feed(reader, 'not json'))).to.deep.equal(['<invalid-json>']);
+    expect(feed(reader, ' more garbage {"not":"this"}')).to.deep.equal([]);
+    expect(texts(feed(reader, '\n{"ok":1}'))).to.deep.equal(['{"ok":1}']);
+    for (const bad of ['01', '1.5.3', '1e5e', '{"a":1,}', '{"a" 1}', '[1 2]', '{1:2}', 'nul1', '01', '-x', '1.e5', '"\\x"', '"\\u12G4"', '{"a":1}}', ']', '\u00e9']) {
+      const events = feed(new MessageReader(), bad);
+      expect(events.at(-1), bad).to.deep.include({ kind: 'invalid-json' });
+    }
+  });
+
+  it('answers a value still open at its newline as not JSON', () => {
+    const reader = new MessageReader();
+    expect(texts(feed(reader, '{"a":1\n', '{"b":"x\n', '[1.\n'))).to.deep.equal(['<invalid-json>', '<invalid-json>', '<invalid-json>']);
+    expect(reader.hasPartial).to.equal(false);
   });
 
   it('decodes a multi-byte character split between chunks', () => {
@@ -90,7 +110,7 @@ describe('transport framing (MessageReader)', () => {
       { kind: 'message', text: '{"b":1}' },
     ]);
     // A truncated sequence counts as invalid too.
-    expect(feed(reader, Buffer.from([0x22, 0xe2, 0x82, 0x0a]))[0]?.kind).to.equal('invalid-utf8');
+    expect(feed(reader, Buffer.from([0x22, 0xe2, 0x82, 0x22]))[0]?.kind).to.equal('invalid-utf8');
   });
 
   it('accepts a message of exactly the limit, with or without \\r', () => {
@@ -105,12 +125,12 @@ describe('transport framing (MessageReader)', () => {
 
   it('reports a line over the limit that arrives in one chunk, then drops everything after it', () => {
     const reader = new MessageReader(16);
-    const events = feed(reader, 'ok\n' + 'z'.repeat(17) + '\nlater\n');
+    const events = feed(reader, '1\n"' + 'z'.repeat(15) + '"\n2\n');
     expect(events).to.deep.equal([
-      { kind: 'message', text: 'ok' },
+      { kind: 'message', text: '1' },
       { kind: 'oversized', bytes: 17 },
     ]);
-    expect(feed(reader, 'more\n')).to.deep.equal([]);
+    expect(feed(reader, '3\n')).to.deep.equal([]);
     expect(reader.hasPartial).to.equal(false);
   });
 
@@ -140,11 +160,60 @@ describe('transport framing (MessageReader)', () => {
 
   it('hands over what is left at the end of input, newline or not', () => {
     const reader = new MessageReader();
-    feed(reader, 'first\n{"unfinished"');
-    expect(texts(reader.end())).to.deep.equal(['{"unfinished"']);
+    expect(texts(feed(reader, '1\n{"unfinished"'))).to.deep.equal(['1']);
+    expect(texts(reader.end())).to.deep.equal(['<invalid-json>']);
     expect(reader.end()).to.deep.equal([]);
     feed(reader, '  ');
     expect(reader.end()).to.deep.equal([]);
+    feed(reader, '42');
+    expect(texts(reader.end())).to.deep.equal(['42']);
+  });
+
+  it('drops a bad line over the limit as an oversized message', () => {
+    const reader = new MessageReader(16);
+    expect(texts(feed(reader, 'x' + 'y'.repeat(10), 'z'.repeat(10)))).to.deep.equal(['<invalid-json>', '<oversized>']);
+    expect(feed(reader, '\n1\n')).to.deep.equal([]);
+  });
+
+  it('cuts values written with no separator at all, however the stream is cut into chunks', () => {
+    const containers = fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 })), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.string());
+    fc.assert(
+      fc.property(fc.array(containers.map((value) => JSON.stringify(value)), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (messages, cutSeeds) => {
+        const stream = bytes(messages.join(''));
+        const cuts = [...new Set(cutSeeds.map((seed) => seed % (stream.length + 1)))].sort((a, b) => a - b);
+        const reader = new MessageReader();
+        const events: FrameEvent[] = [];
+        let from = 0;
+        for (const cut of [...cuts, stream.length]) {
+          events.push(...reader.push(stream.subarray(from, cut)));
+          from = cut;
+        }
+        expect(texts(events)).to.deep.equal(messages);
+      }),
+    );
+  });
+
+  it('agrees with JSON.parse on every line: a message exactly when the line is JSON', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.json(), fc.string({ unit: 'binary-ascii', maxLength: 24 }), fc.stringMatching(/^[-+.eE0-9 {}[\],:"tfnrul]{0,12}$/)), (line) => {
+        fc.pre(!line.includes('\n'));
+        let valid = true;
+        try {
+          JSON.parse(line);
+        } catch {
+          valid = false;
+        }
+        fc.pre(line.trim() !== '');
+        const events = feed(new MessageReader(), line + '\n');
+        if (valid) {
+          expect(texts(events)).to.deep.equal([line.trim()]);
+        } else if (!events.some((e) => e.kind === 'invalid-json')) {
+          // Not one value but several back to back, such as `0 1`: each one is JSON.
+          expect(events.length).to.be.at.least(2);
+          for (const text of texts(events)) expect(() => JSON.parse(text) as unknown, text).to.not.throw();
+        }
+      }),
+    );
   });
 
   it('yields the same messages however the stream is cut into chunks', () => {
