@@ -4,35 +4,24 @@
 // then one recv(4096), json.loads, an `error` member raises, and the reply is validated with the
 // snap's own response model (every field required, "version" must be "1.0").
 import { Ajv } from 'ajv';
-import { Type } from 'typebox';
+import { Type, type TObject } from 'typebox';
+import { AllocateCoresPercentResponse, AllocateCoresResponse } from './python-replies.js';
 import { PythonSocket, pydanticJson, pythonLoads } from './python-socket.js';
 
 export const SERVICE_NAME = 'openstack-hypervisor';
 
-/** The snap's AllocateCoresResponse model. */
-const AllocateCoresResponse = Type.Object({
-  version: Type.Optional(Type.Literal('1.0')),
-  service_name: Type.String(),
-  num_of_cores: Type.Integer(),
-  cores_allocated: Type.Integer(),
-  allocated_cores: Type.String(),
-  shared_cpus: Type.String(),
-  total_available_cpus: Type.Integer(),
-  remaining_available_cpus: Type.Integer(),
-});
-
-/** The newer snap's AllocateCoresPercentResponse model. */
-const AllocateCoresPercentResponse = Type.Object({
-  version: Type.Optional(Type.Literal('1.0')),
-  service_name: Type.String(),
-  cores_allocated_count: Type.Integer(),
-  allocated_cores: Type.String(),
-  total_available_cpus: Type.Integer(),
-  remaining_available_cpus: Type.Integer(),
-});
+/**
+ * The snap's own response models are the daemon's before pools and policies: the same fields
+ * without `pool` and `preemption_policy`, every one required but `version`, which defaults to "1.0".
+ */
+const snapModel = (daemonReply: TObject) =>
+  Type.Object({ ...Type.Omit(daemonReply, ['pool', 'preemption_policy', 'version']).properties, version: Type.Optional(Type.Literal('1.0')) });
 
 const ajv = new Ajv({ allErrors: true, strict: true });
-const models = { allocate_cores: ajv.compile(AllocateCoresResponse), allocate_cores_percent: ajv.compile(AllocateCoresPercentResponse) };
+const models = {
+  allocate_cores: ajv.compile(snapModel(AllocateCoresResponse)),
+  allocate_cores_percent: ajv.compile(snapModel(AllocateCoresPercentResponse)),
+};
 
 /** EPAOrchestratorError: the daemon answered with an `error` member. */
 export class EpaOrchestratorError extends Error {}

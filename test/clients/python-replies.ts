@@ -12,7 +12,7 @@ const Policy = Type.Enum(['legacy', 'non-preemptive']);
 const OptionalPolicy = Type.Union([Policy, Type.Null()]);
 const Version = Type.Literal('1.0');
 
-const AllocateCoresResponse = Type.Object({
+export const AllocateCoresResponse = Type.Object({
   pool: PoolName,
   version: Version,
   preemption_policy: OptionalPolicy,
@@ -25,7 +25,7 @@ const AllocateCoresResponse = Type.Object({
   remaining_available_cpus: Type.Integer(),
 });
 
-const AllocateCoresPercentResponse = Type.Object({
+export const AllocateCoresPercentResponse = Type.Object({
   pool: PoolName,
   version: Version,
   preemption_policy: OptionalPolicy,

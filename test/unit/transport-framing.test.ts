@@ -8,6 +8,19 @@ function feed(reader: MessageReader, ...chunks: (string | Buffer)[]): FrameEvent
   return chunks.flatMap((chunk) => reader.push(typeof chunk === 'string' ? bytes(chunk) : chunk));
 }
 
+/** Feeds `stream` to a new reader in chunks cut at the given places (taken modulo its length). */
+function feedCut(stream: Buffer, cutSeeds: readonly number[]): FrameEvent[] {
+  const cuts = [...new Set(cutSeeds.map((seed) => seed % (stream.length + 1)))].sort((a, b) => a - b);
+  const reader = new MessageReader();
+  const events: FrameEvent[] = [];
+  let from = 0;
+  for (const cut of [...cuts, stream.length]) {
+    events.push(...reader.push(stream.subarray(from, cut)));
+    from = cut;
+  }
+  return events;
+}
+
 const texts = (events: FrameEvent[]): string[] =>
   events.map((event) => (event.kind === 'message' ? event.text : `<${event.kind}>`));
 
@@ -179,16 +192,7 @@ describe('transport framing (MessageReader)', () => {
     const containers = fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 })), fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.string());
     fc.assert(
       fc.property(fc.array(containers.map((value) => JSON.stringify(value)), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (messages, cutSeeds) => {
-        const stream = bytes(messages.join(''));
-        const cuts = [...new Set(cutSeeds.map((seed) => seed % (stream.length + 1)))].sort((a, b) => a - b);
-        const reader = new MessageReader();
-        const events: FrameEvent[] = [];
-        let from = 0;
-        for (const cut of [...cuts, stream.length]) {
-          events.push(...reader.push(stream.subarray(from, cut)));
-          from = cut;
-        }
-        expect(texts(events)).to.deep.equal(messages);
+        expect(texts(feedCut(bytes(messages.join('')), cutSeeds))).to.deep.equal(messages);
       }),
     );
   });
@@ -224,15 +228,7 @@ describe('transport framing (MessageReader)', () => {
         fc.array(fc.nat(), { maxLength: 12 }),
         fc.boolean(),
         (messages, cutSeeds, crlf) => {
-          const stream = bytes(messages.map((message) => message + (crlf ? '\r\n' : '\n')).join(''));
-          const cuts = [...new Set(cutSeeds.map((seed) => seed % (stream.length + 1)))].sort((a, b) => a - b);
-          const reader = new MessageReader();
-          const events: FrameEvent[] = [];
-          let from = 0;
-          for (const cut of [...cuts, stream.length]) {
-            events.push(...reader.push(stream.subarray(from, cut)));
-            from = cut;
-          }
+          const events = feedCut(bytes(messages.map((message) => message + (crlf ? '\r\n' : '\n')).join('')), cutSeeds);
           // A scalar cut right before its newline stays pending until the newline arrives, and
           // an object or array may be emitted early; either way each message comes out once.
           expect(texts(events)).to.deep.equal(messages);
