@@ -115,6 +115,18 @@ describe('allocator: allocate_hugepages', () => {
     expect(next.get('vm')).to.equal(undefined);
   });
 
+  it('-1 without a record succeeds whatever the node and size: nothing to remove is not an error', () => {
+    for (const [node, size] of [
+      [0, 1048576],
+      [3, 2048],
+      [0, 4096],
+    ] as const) {
+      const { next, result } = run(some, Ledger.EMPTY, hugepages('vm', node, size, -1));
+      expect(result, `node ${node} size ${size}`).to.include({ message: 'No existing record to remove', allocation_successful: true });
+      expect(next).to.equal(Ledger.EMPTY);
+    }
+  });
+
   it('an unknown node answers NUMA_NODE_NOT_FOUND with the hugepage wording', () => {
     const err = domainError(
       () => run(sample, Ledger.EMPTY, hugepages('vm', 3, 2048, 1)),
