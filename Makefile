@@ -2,7 +2,13 @@
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: all deps build lint test schema run demo smoke bench soak clean
+.PHONY: all deps build lint test schema run demo smoke bench soak install clean
+
+# make install PREFIX=/usr: the command in $(PREFIX)/bin (where the systemd unit runs it from), the
+# package in $(PREFIX)/lib/node_modules, the units and the sysusers file for systemd.
+PREFIX ?= /usr
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d
 
 all: build
 
@@ -18,8 +24,10 @@ build: deps
 lint: deps
 	$(NODE_BIN)/eslint .
 
-# Lint, type check (the build), then every test; ends with "N passed, M failed".
-test: build lint
+# Lint and type check (the build) side by side, one core each, then every test; ends with
+# "N passed, M failed".
+test: deps
+	$(MAKE) --no-print-directory -j2 build lint
 	node dist/test/run.js
 
 schema: build
@@ -38,6 +46,16 @@ bench: build
 
 soak: build
 	node dist/test/soak/run.js
+
+install: build
+	@set -eu; pack=$$(mktemp -d); trap 'rm -rf "$$pack"' EXIT; \
+	npm pack --ignore-scripts --silent --pack-destination "$$pack" >/dev/null; \
+	npm install --global --prefix "$(PREFIX)" --omit=dev --prefer-offline --no-audit --no-fund "$$pack"/epa-orchestrator-*.tgz; \
+	install -d "$(SYSTEMD_UNIT_DIR)" "$(SYSUSERS_DIR)"; \
+	sed 's#/usr/bin/epa-orchestrator#$(PREFIX)/bin/epa-orchestrator#' packaging/epa-orchestrator.service > "$(SYSTEMD_UNIT_DIR)/epa-orchestrator.service"; \
+	install -m 0644 packaging/epa-orchestrator.socket "$(SYSTEMD_UNIT_DIR)/epa-orchestrator.socket"; \
+	install -m 0644 packaging/epa-orchestrator.sysusers "$(SYSUSERS_DIR)/epa-orchestrator.conf"; \
+	echo "installed $(PREFIX)/bin/epa-orchestrator and the systemd units in $(SYSTEMD_UNIT_DIR)"
 
 clean:
 	rm -rf dist

@@ -3,7 +3,7 @@
 // outstanding; a reply is matched to its request by order and id, and only the prefix of a reply
 // is read (its id and whether it is a result or an error), so big replies cost the client little.
 import type { Socket } from 'node:net';
-import { openUnixSocket } from '../src/cli/client.js';
+import { openUnixSocket } from '../src/client/index.js';
 import { hrtime } from 'node:process';
 import { histogram } from './stats.js';
 import type { Mix } from './plan.js';

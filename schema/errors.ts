@@ -79,7 +79,9 @@ export class DomainError extends Error {
 
 /** One factory per failure, so every caller produces the spec's exact sentence. */
 export const DomainErrors = {
-  noIsolatedCpus: () => new DomainError('NO_ISOLATED_CPUS', 'No CPUs available'),
+  /** `unavailable`: why the pool hands out nothing at all (a degraded start), when that is the cause. */
+  noIsolatedCpus: (unavailable: string | null = null) =>
+    new DomainError('NO_ISOLATED_CPUS', 'No CPUs available', unavailable === null ? {} : { unavailable_reason: unavailable }),
 
   insufficientCpus: (requested: number, available: number) =>
     new DomainError(
@@ -135,9 +137,18 @@ export const DomainErrors = {
   poolNotFound: (pool: string) =>
     new DomainError('POOL_NOT_FOUND', `CPU pool ${pool} does not exist or is not configured`, { pool }),
 
-  /** `detail` says why the write failed (the operating system's message). */
-  stateWriteFailed: (detail: string) =>
-    new DomainError('STATE_WRITE_FAILED', `The change could not be saved (${detail}); nothing was changed`),
+  /**
+   * `detail` says why the write failed (the errno code); `disk` what the state file holds: the
+   * last saved state ("unchanged"), or maybe this change, until it can be written again ("uncertain").
+   */
+  stateWriteFailed: (detail: string, disk: 'unchanged' | 'uncertain') =>
+    new DomainError(
+      'STATE_WRITE_FAILED',
+      disk === 'unchanged'
+        ? `The change could not be saved (${detail}); nothing was changed`
+        : `The change could not be saved (${detail}), and the state file may still hold it until it can be written again; changes are refused meanwhile`,
+      { disk_state: disk },
+    ),
 
   /** `heldPool` is the pool the service already holds CPUs in. */
   poolConflict: (heldPool: string) =>

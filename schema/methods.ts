@@ -22,6 +22,9 @@ import {
   SizeKb,
 } from './common.js';
 import type { ErrorReason } from './errors.js';
+import type { MethodName } from './names.js';
+
+export { METHOD_NAMES, isMethodName, type MethodName } from './names.js';
 
 const TotalAvailable = Type.Integer({ minimum: 0, description: 'Size of the pool' });
 const Remaining = Type.Integer({ minimum: 0, description: 'Pool CPUs that no service holds' });
@@ -130,6 +133,9 @@ export const CpuPoolInfo = Type.Object({
   configured_cpus: CpuList,
   eligible_cpus: CpuList,
   unavailable_allocated_cpus: CpuList,
+  unavailable_reason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why the pool hands out no CPU: a sysfs file or the pool setting is broken; null when it is usable',
+  }),
 });
 export type CpuPoolInfo = Static<typeof CpuPoolInfo>;
 
@@ -251,7 +257,7 @@ export type GetTopologyResult = Static<typeof GetTopologyResult>;
 
 // The table
 
-interface MethodDefinition<N extends string, P extends TObject, R extends TObject> {
+interface MethodDefinition<N extends MethodName, P extends TObject, R extends TObject> {
   readonly name: N;
   readonly summary: string;
   readonly params: P;
@@ -260,7 +266,7 @@ interface MethodDefinition<N extends string, P extends TObject, R extends TObjec
   readonly errors: readonly ErrorReason[];
 }
 
-function method<const N extends string, P extends TObject, R extends TObject>(
+function method<const N extends MethodName, P extends TObject, R extends TObject>(
   definition: MethodDefinition<N, P, R>,
 ): MethodDefinition<N, P, R> {
   return Object.freeze(definition);
@@ -336,21 +342,18 @@ export const METHODS = [
 ] as const;
 
 export type MethodTable = typeof METHODS;
-export type MethodName = MethodTable[number]['name'];
 export type MethodOf<M extends MethodName> = Extract<MethodTable[number], { name: M }>;
+
+// The table defines every declared name, and only those: this type does not compile otherwise.
+type TableName = MethodTable[number]['name'];
+type Holds<T extends true> = T;
+export type TableIsComplete = Holds<[MethodName] extends [TableName] ? ([TableName] extends [MethodName] ? true : false) : false>;
 export type ParamsOf<M extends MethodName> = Static<MethodOf<M>['params']>;
 export type ResultOf<M extends MethodName> = Static<MethodOf<M>['result']>;
 export type AnyMethod = MethodTable[number];
 
-// A Map, not an object: a name such as "toString" must not resolve to anything.
 const BY_NAME: ReadonlyMap<string, AnyMethod> = new Map(METHODS.map((m) => [m.name, m]));
-
-export function isMethodName(name: string): name is MethodName {
-  return BY_NAME.has(name);
-}
 
 export function methodByName<M extends MethodName>(name: M): MethodOf<M> {
   return BY_NAME.get(name) as MethodOf<M>;
 }
-
-export const METHOD_NAMES: readonly MethodName[] = METHODS.map((m) => m.name);

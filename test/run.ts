@@ -1,7 +1,9 @@
-// Runs every compiled test file with mocha and ends with the closing line CI reads:
+// Runs every compiled test file with mocha, two files at a time (the machine's two cores: many
+// tests wait on child processes and sockets), and ends with the closing line CI reads:
 // "N passed, M failed". Mocha's own reporters do not print one.
 import Mocha from 'mocha';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,12 +22,11 @@ const root = dirname(fileURLToPath(import.meta.url));
 const sources = join(root, '..', '..', 'test');
 const hasSource = (file: string) => existsSync(join(sources, relative(root, file)).replace(/\.js$/, '.ts'));
 const only = process.argv.slice(2);
-const mocha = new Mocha({ reporter: 'spec', timeout: 20_000 });
+const mocha = new Mocha({ reporter: 'spec', timeout: 20_000, parallel: true, jobs: Math.max(2, availableParallelism()) });
 for (const file of testFiles(root).filter(hasSource)) {
   if (only.length === 0 || only.some((part) => file.includes(part))) mocha.addFile(file);
 }
 
-await mocha.loadFilesAsync();
 const runner = mocha.run();
 runner.on('end', () => {
   const { passes, failures, pending } = runner.stats ?? { passes: 0, failures: 0, pending: 0 };

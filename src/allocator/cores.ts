@@ -73,7 +73,7 @@ function placeAutomatic(
     const next = replace(ledger, service, withCpus(record, CpuSet.EMPTY, CpuSet.EMPTY));
     return { next, pool, cpus: CpuSet.EMPTY, free };
   }
-  if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus();
+  if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
   keepProtected(record, pool, record.cpus);
   const wanted = count === 0 ? defaultCoreCount(free.size) : count;
   if (wanted > free.size) throw DomainErrors.insufficientCpus(wanted, free.size);
@@ -143,7 +143,7 @@ export function allocateNumaCores(
   let chosen = CpuSet.EMPTY;
 
   if (!release) {
-    if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus();
+    if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
     keepProtected(record, pool, record.cpus.intersect(node.cpus));
     const onNode = pool.eligible.intersect(node.cpus);
     const others = ledger.owned.difference(record.cpus);
@@ -208,7 +208,7 @@ function releaseClaim(host: Host, ledger: Ledger, service: string, poolName: str
   const record = ledger.recordOf(service);
   const name = poolName ?? DEFAULT_POOL;
   if (!host.pools.has(name as PoolName) && !record.cpus.isEmpty() && record.pool === name) {
-    return { pool: { name: record.pool, source: 'configured', configured: CpuSet.EMPTY, eligible: CpuSet.EMPTY }, record };
+    return { pool: { name: record.pool, source: 'configured', configured: CpuSet.EMPTY, eligible: CpuSet.EMPTY, unavailable: null }, record };
   }
   return claim(host, ledger, service, poolName);
 }

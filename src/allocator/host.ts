@@ -1,7 +1,7 @@
 // What the allocator needs to know of the host for one request: the topology snapshot, the CPUs
 // online now, and per named pool the CPUs that may be handed out (pool ∩ online).
 import { DEFAULT_POOL, DomainErrors } from '../../schema/index.js';
-import type { CpuSet } from '../cpuset/index.js';
+import { CpuSet } from '../cpuset/index.js';
 import type { Topology } from '../topology/index.js';
 import type { Ledger, PoolName, PreemptionPolicy, ServiceRecord } from './ledger.js';
 import { EMPTY_RECORD } from './ledger.js';
@@ -12,8 +12,10 @@ export interface Pool {
   readonly source: 'isolated' | 'configured';
   /** The pool as configured, offline CPUs included. */
   readonly configured: CpuSet;
-  /** configured ∩ online: the CPUs that may be handed out. */
+  /** configured ∩ online: the CPUs that may be handed out; none while the pool is unavailable. */
   readonly eligible: CpuSet;
+  /** Why the pool hands out nothing (a degraded start: a broken sysfs file, a bad pool); null when usable. */
+  readonly unavailable: string | null;
 }
 
 export interface Host {
@@ -30,25 +32,19 @@ export interface HostOptions {
   readonly general?: CpuSet;
   /** The online CPUs when newer than the topology's. */
   readonly online?: CpuSet;
+  /** Pools that must hand out nothing, with the reason (SPEC section 10, degraded start). */
+  readonly unavailable?: Readonly<Partial<Record<PoolName, string>>>;
 }
 
 export function hostOf(topology: Topology, options: HostOptions = {}): Host {
   const online = options.online ?? topology.online;
-  const pool: Pool = {
-    name: DEFAULT_POOL,
-    source: topology.poolSource,
-    configured: topology.pool,
-    eligible: topology.pool.intersect(online),
+  const poolOf = (name: PoolName, source: Pool['source'], configured: CpuSet): Pool => {
+    const unavailable = options.unavailable?.[name] ?? null;
+    return { name, source, configured, eligible: unavailable === null ? configured.intersect(online) : CpuSet.EMPTY, unavailable };
   };
+  const pool = poolOf(DEFAULT_POOL, topology.poolSource, topology.pool);
   const pools = new Map<PoolName, Pool>([[pool.name, pool]]);
-  if (options.general) {
-    pools.set('general', {
-      name: 'general',
-      source: 'configured',
-      configured: options.general,
-      eligible: options.general.intersect(online),
-    });
-  }
+  if (options.general) pools.set('general', poolOf('general', 'configured', options.general));
   return { topology, online, pool, pools };
 }
 

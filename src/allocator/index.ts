@@ -6,3 +6,5 @@ export { allocateCores, allocateCoresPercent, allocateNumaCores, releaseService,
 export { allocateHugepages, memoryInfo, freeHugepages } from './hugepages.js';
 export { listAllocations, topologyView } from './views.js';
 export { pickByCores, placeCount } from './placement.js';
+export { generalPoolProblem, leftOutProblem } from './pool-config.js';
+export type { GeneralPoolFacts } from './pool-config.js';

@@ -69,6 +69,7 @@ function listPool(ledger: Ledger, host: Host, pool: Pool): ListAllocationsResult
       configured_cpus: pool.configured.toString(),
       eligible_cpus: pool.eligible.toString(),
       unavailable_allocated_cpus: held.difference(pool.eligible).toString(),
+      unavailable_reason: pool.unavailable,
     },
   };
 }

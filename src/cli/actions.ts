@@ -8,4 +8,5 @@ export const actions: Actions = {
   call: async (request) => (await import('./commands/call.js')).call(request),
   view: async (request) => (await import('./commands/view.js')).view(request),
   schema: async (outDir) => (await import('./commands/schema.js')).schema(outDir),
+  checkPool: async (request) => (await import('./commands/check-pool.js')).checkPool(request),
 };

@@ -1,7 +1,7 @@
 // A failure the command line reports as one message on stderr, with the exit code it maps to.
 
-/** Exit codes: 1 when the command ran and failed, 2 when it was called wrongly. */
-export const EXIT = { failure: 1, usage: 2 } as const;
+/** Exit codes: 1 an error answer or a failed command, 2 bad usage or params, 3 the daemon cannot be reached. */
+export const EXIT = { failure: 1, usage: 2, unreachable: 3 } as const;
 
 export class CliError extends Error {
   constructor(

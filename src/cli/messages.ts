@@ -14,10 +14,9 @@ export function formatRpcError(error: RpcErrorLike): string {
   return error.data === undefined ? head : `${head}\ndata: ${formatJson(error.data).trimEnd()}`;
 }
 
-/** Why connecting to the daemon's socket failed, and what to do about it. */
-export function connectFailure(socket: string, error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
+/** Why connecting to the daemon's socket failed (by its errno), and what to do about it. */
+export function connectFailure(socket: string, errno: string | undefined, detail: string): string {
+  switch (errno) {
     case 'ENOENT':
       return `no daemon socket at ${socket}: is the daemon running? (start it with "epa-orchestrator serve", or point --socket or EPA_SOCKET at its socket)`;
     case 'ECONNREFUSED':
@@ -26,7 +25,7 @@ export function connectFailure(socket: string, error: unknown): string {
     case 'EPERM':
       return `permission denied on ${socket}: run as root or as a member of the socket's group`;
     default:
-      return `cannot connect to ${socket}: ${error instanceof Error ? error.message : String(error)}`;
+      return detail;
   }
 }
 

@@ -20,10 +20,21 @@ export interface DemoRequest {
   readonly writeSample?: string;
 }
 
+/** `call METHOD -`: the params are read from standard input. */
+export const PARAMS_FROM_STDIN = Symbol('params from stdin');
+
 export interface CallRequest {
   readonly socket: string;
   readonly method: string;
-  readonly params: Record<string, unknown>;
+  readonly params: Record<string, unknown> | typeof PARAMS_FROM_STDIN;
+}
+
+export interface CheckPoolRequest {
+  /** The general pool to check, as `snap set epa-orchestrator cpu-pool=…` would set it. */
+  readonly pool: string;
+  readonly sysfs: string;
+  readonly stateDir: string;
+  readonly cpuPool?: string;
 }
 
 export const VIEWS = ['status', 'topology', 'memory'] as const;
@@ -44,6 +55,7 @@ export interface Actions {
   call(request: CallRequest): Promise<void>;
   view(request: ViewRequest): Promise<void>;
   schema(outDir: string): Promise<void>;
+  checkPool(request: CheckPoolRequest): Promise<void>;
 }
 
 /**
@@ -56,12 +68,29 @@ function socketOption(): Option {
   return new Option('--socket <path>', 'the daemon socket').env('EPA_SOCKET').default(defaultSocketPath());
 }
 
-function serveOptions(): Option[] {
+/**
+ * `--socket` may come before the command (a global flag) or after it: given after, it wins;
+ * given before, it wins over EPA_SOCKET and the default, which the command's own option holds.
+ */
+function socketOf(command: Command): string {
+  const own = command.opts<{ socket: string }>().socket;
+  const global = command.parent;
+  if (command.getOptionValueSource('socket') === 'cli' || global?.getOptionValueSource('socket') !== 'cli') return own;
+  return global.opts<{ socket: string }>().socket;
+}
+
+function stateOptions(): Option[] {
   return [
-    socketOption(),
     new Option('--state-dir <dir>', 'directory of state.json').env('EPA_STATE_DIR').default(defaultStateDir()),
     new Option('--sysfs <dir>', 'sysfs root to read the host from').env('EPA_SYSFS').default('/sys'),
     new Option('--cpu-pool <cpulist>', 'allocatable CPUs, instead of devices/system/cpu/isolated').env('EPA_CPU_POOL'),
+  ];
+}
+
+function serveOptions(): Option[] {
+  return [
+    socketOption(),
+    ...stateOptions(),
     new Option('--general-pool <cpulist>', 'ordinary CPUs offered as the pool "general" (apart from the default pool)').env(
       'EPA_GENERAL_POOL',
     ),
@@ -87,15 +116,21 @@ function serveOptions(): Option[] {
       .argParser(positiveInteger)
       .default(LIMIT_DEFAULTS.idleTimeoutMs),
     new Option('--log-level <level>', 'least severe level logged').env('EPA_LOG_LEVEL').choices(LOG_LEVELS).default('info'),
-    new Option('--log-format <format>', 'text for a terminal, json for journald and collectors')
+    new Option('--log-format <format>', 'text for a terminal, json for collectors, journal for journald (also when JOURNAL_STREAM is set)')
       .env('EPA_LOG_FORMAT')
       .choices(LOG_FORMATS)
       .default('text'),
   ];
 }
 
-function toServeRequest({ logLevel, logFormat, ...config }: ServeFlags): ServeRequest {
-  return { config, logLevel, logFormat };
+function toServeRequest(command: Command): ServeRequest {
+  const { logLevel, logFormat, ...config } = command.opts<ServeFlags>();
+  return { config: { ...config, socket: socketOf(command) }, logLevel, logFormat };
+}
+
+/** The params of `call`: a JSON object, or `-` to read them from standard input. */
+function callParams(text: string): Record<string, unknown> | typeof PARAMS_FROM_STDIN {
+  return text === '-' ? PARAMS_FROM_STDIN : jsonParams(text);
 }
 
 const VIEW_DESCRIPTIONS: Record<View, string> = {
@@ -109,12 +144,13 @@ export function buildProgram(actions: Actions, version: string): Command {
     .description('Hands out isolated CPU cores and hugepage reservations over JSON-RPC 2.0 on a Unix socket.')
     .version(version)
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .option('--socket <path>', 'the daemon socket, for every command (default: $EPA_SOCKET, or where the daemon puts it)');
 
   const serve = program
     .command('serve')
     .description('run the daemon (SIGTERM/SIGINT: stop; SIGHUP: re-read the CPU topology)')
-    .action(async (_options: unknown, command: Command) => actions.serve(toServeRequest(command.opts<ServeFlags>())));
+    .action(async (_options: unknown, command: Command) => actions.serve(toServeRequest(command)));
   for (const option of serveOptions()) serve.addOption(option);
 
   program
@@ -122,17 +158,23 @@ export function buildProgram(actions: Actions, version: string): Command {
     .description('serve a bundled sample host (2 nodes x 8 cores x 2 threads, hugepages) from a temp dir')
     .option('--socket <path>', 'the socket to listen on (default: in the temp dir)')
     .addOption(new Option('--write-sample <dir>', 'write the sample host sysfs tree into dir and exit').hideHelp())
-    .action(async (options: DemoRequest) => actions.demo(options));
+    .action(async (options: DemoRequest, command: Command) => {
+      const socket = command.getOptionValueSource('socket') === 'cli' ? options.socket : command.parent?.opts<{ socket?: string }>().socket;
+      return actions.demo({ ...options, ...(socket === undefined ? {} : { socket }) });
+    });
 
   program
     .command('call')
-    .description('call one method and print its result as JSON (exit 1 on an error answer)')
+    .description('call one method and print its result as JSON (exit 1 on an error answer, 3 if the daemon cannot be reached)')
     .argument('<METHOD>', 'method name, e.g. allocate_cores or rpc.discover')
-    .addArgument(new Argument('[JSON-PARAMS]', 'params as a JSON object').argParser(jsonParams).default({}, '{}'))
+    .addArgument(new Argument('[JSON-PARAMS]', 'params as a JSON object, or - to read them from standard input').argParser(callParams).default({}, '{}'))
     .addOption(socketOption())
-    .addHelpText('after', `\nExample:\n  $ epa-orchestrator call allocate_cores '{"service_name":"nova","num_of_cores":4}'`)
-    .action(async (method: string, params: Record<string, unknown>, options: { socket: string }) =>
-      actions.call({ socket: options.socket, method, params }),
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ epa-orchestrator call allocate_cores '{"service_name":"nova","num_of_cores":4}'\n  $ echo '{"service_name":"nova"}' | epa-orchestrator call release_service -`,
+    )
+    .action(async (method: string, params: CallRequest['params'], _options: unknown, command: Command) =>
+      actions.call({ socket: socketOf(command), method, params }),
     );
 
   for (const view of VIEWS) {
@@ -141,7 +183,7 @@ export function buildProgram(actions: Actions, version: string): Command {
       .description(VIEW_DESCRIPTIONS[view])
       .addOption(socketOption())
       .option('--json', 'print the raw JSON results instead of tables', false)
-      .action(async (options: { socket: string; json: boolean; pool?: string }) => actions.view({ view, ...options }));
+      .action(async (options: { json: boolean; pool?: string }, command: Command) => actions.view({ view, ...options, socket: socketOf(command) }));
     if (view === 'status') command.option('--pool <name>', 'show only this pool ("isolated" or "general"); default: every configured pool');
   }
 
@@ -150,6 +192,13 @@ export function buildProgram(actions: Actions, version: string): Command {
     .description('write the JSON Schemas of every method and openrpc.json')
     .requiredOption('--out <dir>', 'output directory')
     .action(async (options: { out: string }) => actions.schema(options.out));
+
+  const checkPool = program
+    .command('check-pool')
+    .description('check a general pool before it is configured (exit 1 with the reason if it would be refused); changes nothing')
+    .argument('<LIST>', 'the cpulist, or "isolated" (or empty) for no general pool')
+    .action(async (pool: string, options: Omit<CheckPoolRequest, 'pool'>) => actions.checkPool({ pool, ...options }));
+  for (const option of stateOptions()) checkPool.addOption(option);
 
   return program;
 }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 
 export interface DaemonConfig {
   readonly socket: string;
+  /** A listening socket passed by systemd (LISTEN_FDS): served instead of binding `socket`. */
+  readonly listenFd?: number;
   /** File mode of the socket (default 0o660). */
   readonly socketMode: number;
   readonly socketGroup?: string;
@@ -14,6 +16,8 @@ export interface DaemonConfig {
   readonly cpuPool?: string;
   /** The general pool (cpulist), SPEC section 10; must not overlap the default pool. */
   readonly generalPool?: string;
+  /** The general pool's setting could not be read (snapctl failed): offered with no CPU, for this reason. */
+  readonly generalPoolUnknown?: string;
   readonly maxMessageBytes: number;
   readonly maxConnections: number;
   readonly partialTimeoutMs: number;

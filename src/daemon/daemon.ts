@@ -27,23 +27,17 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
   // First, before the state dir is created or locked: a bad mode, or another daemon answering
   // here, means stop.
   checkSocketMode(config.socketMode);
-  await prepareSocketPath(config.socket);
+  if (config.listenFd === undefined) await prepareSocketPath(config.socket);
   const store = await LedgerStore.open(config.stateDir, { logger, writer: options.writer });
   let server: SocketServer;
   let orchestrator: Orchestrator;
   try {
-    orchestrator = new Orchestrator(
-      {
-        sysfs: config.sysfs,
-        ...(config.cpuPool === undefined ? {} : { cpuPool: config.cpuPool }),
-        ...(config.generalPool === undefined ? {} : { generalPool: config.generalPool }),
-      },
-      store,
-    );
+    orchestrator = new Orchestrator(config, store, logger);
     const openrpc = buildOpenRpc();
     const dispatcher = new Dispatcher(orchestrator, () => openrpc);
     server = await startServer({
       socketPath: config.socket,
+      ...(config.listenFd === undefined ? {} : { listenFd: config.listenFd }),
       socketMode: config.socketMode,
       ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
       maxMessageBytes: config.maxMessageBytes,

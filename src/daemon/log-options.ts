@@ -3,5 +3,6 @@
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const LOG_FORMATS = ['json', 'text'] as const;
+/** text: for a terminal; json: one object a line, for collectors; journal: text for journald. */
+export const LOG_FORMATS = ['text', 'json', 'journal'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

@@ -1,12 +1,20 @@
 // The App the handlers run against: the host as last read from sysfs, and the durable ledger.
 // The CPU topology is read at start and on SIGHUP; `online` again before every change (a read may
 // use a value up to a second old), so CPUs that go offline are never handed out.
-import type { Host, Ledger, Plan } from '../allocator/index.js';
-import { hostOf } from '../allocator/index.js';
-import { parseCpuList, type CpuSet } from '../cpuset/index.js';
+//
+// A host that cannot be read whole does not stop the daemon (SPEC section 10, degraded start): a
+// broken `isolated` file or --cpu-pool makes the isolated pool hand out nothing, a general pool
+// that is malformed, absent or overlapping makes that pool hand out nothing, and any other broken
+// CPU file makes every pool hand out nothing (a wrong topology would place CPUs wrongly). Listings,
+// releases and hugepage calls keep working; SIGHUP tries again.
+import { statSync } from 'node:fs';
+import type { Logger } from 'winston';
+import type { Host, Ledger, Plan, PoolName } from '../allocator/index.js';
+import { generalPoolProblem, hostOf } from '../allocator/index.js';
+import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
 import type { App } from '../rpc/index.js';
 import type { LedgerStore } from '../state/index.js';
-import { readHugepageCounters, readOnline, readTopology } from '../topology/index.js';
+import { readHugepageCounters, readOnline, readPresent, readTopology, sysfsLayout, TopologyError } from '../topology/index.js';
 import type { HugepagePool, Topology } from '../topology/index.js';
 
 export interface HostSource {
@@ -15,57 +23,92 @@ export interface HostSource {
   readonly cpuPool?: string;
   /** --general-pool: the ordinary CPU pool beside the isolated one. */
   readonly generalPool?: string;
+  /** The general pool's setting could not be read: it exists, with no CPU, for this reason. */
+  readonly generalPoolUnknown?: string;
 }
 
-/** The general pool overlaps the default pool: the daemon refuses to start (or to reload). */
-export class PoolOverlapError extends Error {
-  constructor(readonly cpus: CpuSet) {
-    super(`--general-pool overlaps the isolated pool on CPUs ${cpus.toString()}`);
-    this.name = 'PoolOverlapError';
-  }
-}
+/** What a read of the host found wrong, per pool: the reason each unavailable pool gives. */
+export type Unavailable = Partial<Record<PoolName, string>>;
 
 const READ_ONLINE_MAX_AGE_MS = 1000;
 
-function generalPoolOf(text: string): CpuSet {
-  try {
-    return parseCpuList(text);
-  } catch (error) {
-    throw new Error(`--general-pool: ${error instanceof Error ? error.message : String(error)}`);
-  }
+/** The general pool setting: a cpulist; "isolated" or empty means none (as the snap option). */
+export function generalPoolSetting(text: string | undefined): CpuSet | undefined {
+  const value = text?.trim();
+  if (value === undefined || value === '' || value === 'isolated') return undefined;
+  return parseCpuList(value);
+}
+
+interface HostRead {
+  readonly topology: Topology;
+  readonly general: CpuSet | undefined;
+  readonly unavailable: Unavailable;
 }
 
 export class Orchestrator implements App {
-  private topology: Topology;
+  private read: HostRead;
   private current: Host;
   private onlineReadAt = 0;
   private pools: readonly HugepagePool[] | undefined;
-  private readonly general: CpuSet | undefined;
 
   constructor(
     private readonly source: HostSource,
     private readonly store: LedgerStore,
+    private readonly logger: Pick<Logger, 'error' | 'warn'>,
   ) {
-    this.general = source.generalPool === undefined ? undefined : generalPoolOf(source.generalPool);
-    this.topology = this.readChecked();
-    this.current = this.hostWith(this.topology.online);
+    this.read = this.readHost();
+    this.current = this.hostWith(this.read.topology.online);
     this.onlineReadAt = Date.now();
   }
 
-  private readChecked(): Topology {
-    const topology = readTopology(this.source.sysfs, this.source.cpuPool === undefined ? {} : { cpuPool: this.source.cpuPool });
-    if (this.general && this.general.intersects(topology.pool)) throw new PoolOverlapError(this.general.intersect(topology.pool));
-    return topology;
+  /** Reads the topology and the pools, logging at error why a pool hands out nothing. */
+  private readHost(): HostRead {
+    const { sysfs, cpuPool } = this.source;
+    const unavailable: Unavailable = {};
+    const pools: Record<'isolated' | 'every', string[]> = { isolated: [], every: [] };
+    const isolatedSources = [sysfsLayout.isolated(sysfs), '--cpu-pool'];
+    const onProblem = (problem: TopologyError) => {
+      if (isolatedSources.includes(problem.source)) pools.isolated.push(problem.message);
+      else if (problem.source.includes('/hugepages')) this.logger.warn(`hugepages of a node are not known: ${problem.message}`);
+      else pools.every.push(problem.message);
+    };
+    if (!isDirectory(sysfs)) pools.every.push(`the sysfs root ${sysfs} is not a directory`);
+    const topology = readTopology(sysfs, { ...(cpuPool === undefined ? {} : { cpuPool }), onProblem });
+    const broken = [...pools.every, ...pools.isolated];
+    if (broken.length > 0) unavailable.isolated = broken.join('; ');
+    if (pools.every.length > 0) unavailable.general = pools.every.join('; ');
+
+    let general: CpuSet | undefined;
+    try {
+      general = generalPoolSetting(this.source.generalPool);
+    } catch (error) {
+      if (!(error instanceof CpuListError)) throw error;
+      unavailable.general = `the general pool setting is not a cpulist: ${error.message}`;
+      general = CpuSet.EMPTY;
+    }
+    if (this.source.generalPoolUnknown !== undefined) {
+      unavailable.general = this.source.generalPoolUnknown;
+      general = CpuSet.EMPTY;
+    }
+    if (general !== undefined && unavailable.general === undefined) {
+      const problem = generalPoolProblem(general, { isolated: topology.pool, present: readPresentTolerant(sysfs) });
+      if (problem !== undefined) unavailable.general = `the general pool ${general.toString()} is unusable: ${problem}`;
+    }
+    for (const [pool, reason] of Object.entries(unavailable)) {
+      this.logger.error(`pool ${pool} hands out no CPU until this is fixed (then SIGHUP): ${reason}`);
+    }
+    return { topology, general, unavailable };
   }
 
   private hostWith(online: CpuSet): Host {
-    return hostOf(this.topology, { online, ...(this.general ? { general: this.general } : {}) });
+    const { topology, general, unavailable } = this.read;
+    return hostOf(topology, { online, unavailable, ...(general === undefined ? {} : { general }) });
   }
 
-  /** Reads the CPU topology again (SIGHUP). On a read error the previous host stays. */
+  /** Reads the CPU topology and the pools again (SIGHUP). */
   reload(): Host {
-    this.topology = this.readChecked();
-    this.current = this.hostWith(this.topology.online);
+    this.read = this.readHost();
+    this.current = this.hostWith(this.read.topology.online);
     this.onlineReadAt = Date.now();
     return this.current;
   }
@@ -74,7 +117,15 @@ export class Orchestrator implements App {
   private refreshOnline(maxAgeMs: number): Host {
     const now = Date.now();
     if (now - this.onlineReadAt < maxAgeMs) return this.current;
-    const online = readOnline(this.source.sysfs) ?? this.topology.online;
+    let online: CpuSet;
+    try {
+      online = readOnline(this.source.sysfs) ?? this.read.topology.online;
+    } catch (error) {
+      if (!(error instanceof TopologyError)) throw error;
+      // The file broke since the topology was read: keep what it said then, and say so.
+      this.logger.error(`keeping the CPUs online as last read: ${error.message}`);
+      online = this.current.online;
+    }
     this.onlineReadAt = now;
     if (!online.equals(this.current.online)) this.current = this.hostWith(online);
     return this.current;
@@ -90,7 +141,7 @@ export class Orchestrator implements App {
    */
   hugepagePools(): readonly HugepagePool[] {
     if (this.pools === undefined) {
-      this.pools = readHugepageCounters(this.source.sysfs, this.topology.hugepageSizes);
+      this.pools = readHugepageCounters(this.source.sysfs, this.read.topology.hugepageSizes);
       setImmediate(() => {
         this.pools = undefined;
       });
@@ -105,5 +156,23 @@ export class Orchestrator implements App {
   change<R>(plan: (ledger: Ledger) => Plan<R>): Promise<R> {
     this.refreshOnline(0);
     return this.store.update(plan);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `present` is only there to refuse CPUs the host lacks: when it cannot be read, nothing is refused. */
+function readPresentTolerant(sysfs: string): CpuSet | null {
+  try {
+    return readPresent(sysfs);
+  } catch (error) {
+    if (error instanceof TopologyError) return null;
+    throw error;
   }
 }

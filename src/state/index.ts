@@ -4,6 +4,6 @@ export type { LedgerStoreOptions, StateLogger } from './store.js';
 export { STATE_FILE, StateFileSchema, decodeState, encodeState } from './layout.js';
 export type { StateFile } from './layout.js';
 export { LOCK_FILE, StateLock } from './lock.js';
-export { durableWriter } from './writer.js';
-export type { StateWriter } from './writer.js';
+export { createDurableWriter, durableWriter, StateWriteError, WRITE_STEPS } from './writer.js';
+export type { DiskOutcome, StateWriter, WriterHooks, WriteStep } from './writer.js';
 export { StateFileError, StateLockedError } from './errors.js';

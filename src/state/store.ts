@@ -2,6 +2,12 @@
 // ledger, and written by group commit: while one write is in flight the next changes queue, and one
 // write then covers them all. A caller hears back only once a write holding its change is durable,
 // and view() shows only durable ledgers, so nothing a reader saw is ever rolled back.
+//
+// A failed write is answered honestly (SPEC section 11): "nothing was changed" only when the disk
+// is known to hold the last saved state. When a write failed after its rename (the file may hold
+// the change), that state is written again before the failure is answered; if that fails too, the
+// answer says the file may hold the change, and the store keeps trying to put the file right (each
+// later change's write would do it, and a retry in the background does it meanwhile).
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
@@ -11,15 +17,20 @@ import type { Plan } from '../allocator/index.js';
 import { StateFileError } from './errors.js';
 import { STATE_FILE, decodeState, encodeState } from './layout.js';
 import { StateLock } from './lock.js';
-import { durableWriter } from './writer.js';
-import type { StateWriter } from './writer.js';
+import { durableWriter, StateWriteError } from './writer.js';
+import type { DiskOutcome, StateWriter } from './writer.js';
 
 export type StateLogger = Pick<Logger, 'warn' | 'error'>;
 
 export interface LedgerStoreOptions {
   writer?: StateWriter;
   logger?: StateLogger;
+  /** First delay before the file is written again in the background after it could not be put right. */
+  repairRetryMs?: number;
 }
+
+const REPAIR_RETRY_MS = 1000;
+const REPAIR_RETRY_MAX_MS = 30_000;
 
 interface Waiter {
   resolve(): void;
@@ -36,6 +47,9 @@ export class LedgerStore {
   private diskUnsure = false;
   private closed = false;
   private writeCount = 0;
+  private repairTimer: NodeJS.Timeout | undefined;
+  private repairDelayMs: number;
+  private sure: { promise: Promise<void>; resolve: () => void } | undefined;
 
   private constructor(
     readonly dir: string,
@@ -43,8 +57,10 @@ export class LedgerStore {
     private readonly lock: StateLock,
     private readonly writer: StateWriter,
     private readonly logger: StateLogger | undefined,
+    private readonly repairRetryMs: number,
   ) {
     this.tip = durable;
+    this.repairDelayMs = repairRetryMs;
   }
 
   /** Creates the dir (0700) if needed, takes its lock, loads its state file and removes a crashed write's leftovers. */
@@ -59,7 +75,7 @@ export class LedgerStore {
       // Only once the file is known good: a refused start leaves the dir as it found it.
       const writer = opts.writer ?? durableWriter;
       await writer.removeLeftovers?.(stateDir, STATE_FILE);
-      return new LedgerStore(stateDir, ledger, lock, writer, opts.logger);
+      return new LedgerStore(stateDir, ledger, lock, writer, opts.logger, opts.repairRetryMs ?? REPAIR_RETRY_MS);
     } catch (error) {
       await lock.release();
       throw error;
@@ -78,6 +94,22 @@ export class LedgerStore {
   /** Writes that reached the disk so far. */
   get writes(): number {
     return this.writeCount;
+  }
+
+  /** Whether the file may hold a state other than the last saved one (a write failed after its rename). */
+  get diskUncertain(): boolean {
+    return this.diskUnsure;
+  }
+
+  /** Settles once the file is known to hold the last saved state (at once when it already is). */
+  whenDiskCertain(): Promise<void> {
+    if (!this.diskUnsure) return Promise.resolve();
+    if (!this.sure) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.sure = { promise, resolve };
+    }
+    return this.sure.promise;
   }
 
   /**
@@ -101,6 +133,7 @@ export class LedgerStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.repairTimer);
     while (this.inFlight) await this.inFlight;
     if (this.diskUnsure) {
       await this.persist(this.durable).catch((error: unknown) => {
@@ -123,22 +156,79 @@ export class LedgerStore {
       .then(
         () => {
           this.durable = target;
-          this.diskUnsure = false;
+          this.markCertain();
           for (const waiter of batch) waiter.resolve();
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           const failed = [...batch, ...this.queued];
           this.queued = [];
           this.tip = this.durable;
-          this.diskUnsure = true;
           this.logger?.error(`Could not save the state to ${this.path}: ${messageOf(error)}`);
-          for (const waiter of failed) waiter.reject(stateWriteFailed(error));
+          const outcome = await this.putRight(error);
+          for (const waiter of failed) waiter.reject(stateWriteFailed(error, outcome));
         },
       )
       .finally(() => {
         this.inFlight = undefined;
         this.flush();
       });
+  }
+
+  /**
+   * After a failed write: what the file holds now. A file the write may have replaced is written
+   * again with the last saved state; if that fails too it stays uncertain, and is retried later.
+   */
+  private async putRight(error: unknown): Promise<DiskOutcome> {
+    if (!(error instanceof StateWriteError) || error.outcome === 'uncertain') this.diskUnsure = true;
+    if (!this.diskUnsure) return 'unchanged';
+    try {
+      await this.persist(this.durable);
+    } catch (repairError) {
+      this.logger?.error(`Could not put ${this.path} back to the last saved state: ${messageOf(repairError)}; it may hold a refused change`);
+      this.scheduleRepair();
+      return 'uncertain';
+    }
+    this.logger?.warn(`Put ${this.path} back to the last saved state after a failed write`);
+    this.markCertain();
+    return 'unchanged';
+  }
+
+  /** Tries again in the background, backing off, until the file holds the last saved state. */
+  private scheduleRepair(): void {
+    if (this.closed || this.repairTimer !== undefined) return;
+    this.repairTimer = setTimeout(() => {
+      this.repairTimer = undefined;
+      if (!this.diskUnsure || this.closed) return;
+      if (this.inFlight) {
+        // A write is under way: it settles the question, or schedules this again.
+        this.scheduleRepair();
+        return;
+      }
+      this.inFlight = this.persist(this.durable)
+        .then(
+          () => {
+            this.logger?.warn(`Put ${this.path} back to the last saved state`);
+            this.markCertain();
+          },
+          (error: unknown) => {
+            this.repairDelayMs = Math.min(this.repairDelayMs * 2, REPAIR_RETRY_MAX_MS);
+            this.logger?.error(`Still cannot write ${this.path}: ${messageOf(error)}`);
+            this.scheduleRepair();
+          },
+        )
+        .finally(() => {
+          this.inFlight = undefined;
+          this.flush();
+        });
+    }, this.repairDelayMs);
+    this.repairTimer.unref();
+  }
+
+  private markCertain(): void {
+    this.diskUnsure = false;
+    this.repairDelayMs = this.repairRetryMs;
+    this.sure?.resolve();
+    this.sure = undefined;
   }
 
   private async persist(ledger: Ledger): Promise<void> {
@@ -166,8 +256,8 @@ export async function loadState(path: string): Promise<Ledger> {
 }
 
 /** The wire gets the errno code only; the log has the full message with its paths. */
-function stateWriteFailed(cause: unknown): DomainError {
-  return DomainErrors.stateWriteFailed((cause as NodeJS.ErrnoException | undefined)?.code ?? 'write error');
+function stateWriteFailed(cause: unknown, outcome: DiskOutcome): DomainError {
+  return DomainErrors.stateWriteFailed((cause as NodeJS.ErrnoException | undefined)?.code ?? 'write error', outcome);
 }
 
 function messageOf(error: unknown): string {

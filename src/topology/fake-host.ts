@@ -35,6 +35,8 @@ export interface HostSpec {
   readonly noIsolated?: boolean;
   /** No `online` file. */
   readonly noOnline?: boolean;
+  /** No `present` file (it lists every CPU of the host otherwise, online or not). */
+  readonly noPresent?: boolean;
   /** No thread_siblings_list files. */
   readonly noSiblings?: boolean;
   /** Hugepage pools; a node not named here has no hugepages directory. */
@@ -45,6 +47,8 @@ export interface HostSpec {
 export interface HostDescription {
   readonly isolated: CpuSet | null;
   readonly online: CpuSet | null;
+  /** CPUs that exist, online or not. */
+  readonly present: CpuSet | null;
   /** null: no `node*` directories. */
   readonly nodes: readonly { readonly id: number; readonly cpus: CpuSet }[] | null;
   /** thread_siblings_list of each CPU that has one, by CPU. */
@@ -102,6 +106,7 @@ export function host(spec: HostSpec): HostDescription {
   return Object.freeze({
     isolated: spec.noIsolated ? null : parseCpuList(spec.pool ?? ''),
     online: spec.noOnline ? null : online,
+    present: spec.noPresent ? null : all,
     nodes: spec.noNumaDirs ? null : Object.freeze(nodes),
     siblings,
     hugepages: Object.freeze(hugepagePools(spec)),

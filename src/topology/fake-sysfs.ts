@@ -14,6 +14,7 @@ function filesOf(desc: HostDescription, dir: string): Map<string, string> {
   const put = (path: string, content: string | number) => files.set(path, `${content}\n`);
   if (desc.isolated) put(sysfsLayout.isolated(dir), desc.isolated.toString());
   if (desc.online) put(sysfsLayout.online(dir), desc.online.toString());
+  if (desc.present) put(sysfsLayout.present(dir), desc.present.toString());
   for (const [cpu, threads] of desc.siblings) put(sysfsLayout.siblings(dir, cpu), threads.toString());
   for (const node of desc.nodes ?? []) put(sysfsLayout.nodeCpulist(dir, node.id), node.cpus.toString());
   for (const pool of desc.hugepages) {

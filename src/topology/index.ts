@@ -1,6 +1,7 @@
 export type { HugepagePool, NumaNode, PhysicalCore, Topology } from './topology.js';
 export { TopologyError } from './errors.js';
-export { readOnline, readTopology } from './read.js';
+export { readOnline, readPresent, readTopology } from './read.js';
+export { sysfsLayout } from './layout.js';
 export type { ReadOptions } from './read.js';
 export { readHugepageCounters, readHugepagePools } from './hugepages.js';
 export { host, topologyOf } from './fake-host.js';

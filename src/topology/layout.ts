@@ -10,6 +10,7 @@ const HUGEPAGE_DIR = /^hugepages-(\d+)kB$/;
 export const sysfsLayout = {
   isolated: (root: string) => join(root, 'devices/system/cpu/isolated'),
   online: (root: string) => join(root, 'devices/system/cpu/online'),
+  present: (root: string) => join(root, 'devices/system/cpu/present'),
   siblings: (root: string, cpu: number) => join(root, `devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`),
   nodes: (root: string) => join(root, 'devices/system/node'),
   nodeCpulist: (root: string, node: number) => join(root, `devices/system/node/node${node}/cpulist`),

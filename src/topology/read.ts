@@ -12,40 +12,70 @@ import type { Topology } from './topology.js';
 export interface ReadOptions {
   /** `--cpu-pool`: replaces the `isolated` file as the pool. */
   readonly cpuPool?: string;
+  /**
+   * Without it a malformed or unreadable file throws. With it, the file is reported here and read
+   * as if it were missing, so what the rest of the tree says is still read (a degraded start).
+   */
+  readonly onProblem?: (problem: TopologyError) => void;
+}
+
+/** Reads one fact; a TopologyError goes to onProblem (and the fact counts as missing) when given. */
+function tolerant<T>(onProblem: ReadOptions['onProblem'], read: () => T, missing: T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof TopologyError) || onProblem === undefined) throw error;
+    onProblem(error);
+    return missing;
+  }
 }
 
 /**
  * The `node<N>` directories with their CPUs; null when there are none. A node directory without
  * a cpulist counts as a node without CPUs (memory-only nodes have an empty one).
  */
-function readNodes(root: string): NodeFacts[] | null {
-  const ids = listNodeIds(root);
+function readNodes(root: string, onProblem: ReadOptions['onProblem']): NodeFacts[] | null {
+  const ids = tolerant(onProblem, () => listNodeIds(root), null);
   if (ids === null) return null;
   let seen = CpuSet.EMPTY;
   return ids.map((id) => {
     const path = sysfsLayout.nodeCpulist(root, id);
-    const cpus = readCpuListFile(path) ?? CpuSet.EMPTY;
-    if (seen.intersects(cpus)) {
-      throw new TopologyError(path, `CPUs also listed by another node: ${cpus.intersect(seen).toString()}`);
-    }
+    const cpus = tolerant(
+      onProblem,
+      () => {
+        const listed = readCpuListFile(path) ?? CpuSet.EMPTY;
+        if (seen.intersects(listed)) {
+          throw new TopologyError(path, `CPUs also listed by another node: ${listed.intersect(seen).toString()}`);
+        }
+        return listed;
+      },
+      CpuSet.EMPTY,
+    );
     seen = seen.union(cpus);
-    return { id, cpus, hugepageSizes: hugepageSizesOn(root, id) };
+    return { id, cpus, hugepageSizes: tolerant(onProblem, () => hugepageSizesOn(root, id), []) };
   });
 }
 
 /** Reads the CPU topology under `sysfsRoot`; throws TopologyError naming any malformed file. */
 export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topology {
-  const cpuPool = options.cpuPool === undefined ? undefined : cpuListFrom('--cpu-pool', options.cpuPool);
+  const { onProblem } = options;
+  const given = options.cpuPool;
+  const cpuPool = given === undefined ? undefined : tolerant(onProblem, () => cpuListFrom('--cpu-pool', given), CpuSet.EMPTY);
   return buildTopology(
     {
       // With --cpu-pool the isolated file does not matter, so a broken one does not stop the daemon.
-      isolated: cpuPool === undefined ? readCpuListFile(sysfsLayout.isolated(sysfsRoot)) : null,
-      online: readCpuListFile(sysfsLayout.online(sysfsRoot)),
-      nodes: readNodes(sysfsRoot),
-      siblingsOf: (cpu) => readCpuListFile(sysfsLayout.siblings(sysfsRoot, cpu)),
+      isolated: cpuPool === undefined ? tolerant(onProblem, () => readCpuListFile(sysfsLayout.isolated(sysfsRoot)), null) : null,
+      online: tolerant(onProblem, () => readCpuListFile(sysfsLayout.online(sysfsRoot)), null),
+      nodes: readNodes(sysfsRoot, onProblem),
+      siblingsOf: (cpu) => tolerant(onProblem, () => readCpuListFile(sysfsLayout.siblings(sysfsRoot, cpu)), null),
     },
     cpuPool,
   );
+}
+
+/** The `present` file (CPUs that exist, online or not), read to check a general pool; null when missing. */
+export function readPresent(sysfsRoot: string): CpuSet | null {
+  return readCpuListFile(sysfsLayout.present(sysfsRoot));
 }
 
 /** The `online` file alone, read before every change (SPEC §10); null when the host has none. */

@@ -8,7 +8,13 @@ import { Connection, type ConnectionHandler, type ProtocolErrorHandler } from '.
 import { checkSocketMode, prepareSocketPath, resolveGroup } from './socket-file.js';
 
 export interface ServerOptions {
+  /** Where clients connect: bound here, or (with listenFd) where the owner of the socket put it. */
   readonly socketPath: string;
+  /**
+   * A listening socket handed over by systemd (socket activation): served as it is, its file,
+   * mode and group being systemd's; nothing is bound, and the file stays when the server stops.
+   */
+  readonly listenFd?: number;
   /** Mode of the socket file; default 0o660. */
   readonly socketMode?: number;
   /** Group owning the socket file: a gid, or a name looked up in /etc/group. */
@@ -65,6 +71,16 @@ function listenPrivately(server: Server, socketPath: string, backlog: number): P
   });
 }
 
+function listenOnFd(server: Server, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<SocketServer> {
   const { socketPath, logger, accept, onProtocolError } = options;
   const socketMode = options.socketMode ?? SERVER_DEFAULTS.socketMode;
@@ -76,8 +92,9 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
     partialTimeoutMs: options.partialTimeoutMs ?? SERVER_DEFAULTS.partialTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs,
   };
-  const gid = options.socketGroup === undefined ? undefined : await resolveGroup(options.socketGroup);
-  await prepareSocketPath(socketPath);
+  const handedOver = options.listenFd !== undefined;
+  const gid = options.socketGroup === undefined || handedOver ? undefined : await resolveGroup(options.socketGroup);
+  if (!handedOver) await prepareSocketPath(socketPath);
 
   const connections = new Set<Connection>();
   let open = 0;
@@ -108,17 +125,22 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
 
   // A burst of clients connecting at once waits in the backlog instead of failing with EAGAIN
   // (Node's default is 511; the kernel caps it at net.core.somaxconn).
-  await listenPrivately(server, socketPath, maxConnections);
-  server.on('error', (error) => logger.error('socket server error', { error: error.message }));
-  try {
-    await chmod(socketPath, socketMode);
-    if (gid !== undefined) await chown(socketPath, -1, gid);
-  } catch (error) {
-    server.close();
-    await stopped;
-    throw error;
+  if (options.listenFd !== undefined) {
+    await listenOnFd(server, options.listenFd);
+    logger.info('listening on the socket systemd passed', { socket: socketPath, fd: options.listenFd });
+  } else {
+    await listenPrivately(server, socketPath, maxConnections);
+    try {
+      await chmod(socketPath, socketMode);
+      if (gid !== undefined) await chown(socketPath, -1, gid);
+    } catch (error) {
+      server.close();
+      await stopped;
+      throw error;
+    }
+    logger.info('listening', { socket: socketPath, mode: socketMode.toString(8) });
   }
-  logger.info('listening', { socket: socketPath, mode: socketMode.toString(8) });
+  server.on('error', (error) => logger.error('socket server error', { error: error.message }));
 
   let closing: Promise<void> | undefined;
   return {

@@ -85,6 +85,33 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
     });
 
+    it('takes --socket before the command as well as after it', async () => {
+      const before = await run('--socket', socket, 'call', 'get_topology');
+      expect(before.code, before.stderr).to.equal(0);
+      expect(JSON.parse(before.stdout)).to.include({ pool: '2-15,18-31' });
+      const status = await run('--socket', socket, 'status');
+      expect(status.code, status.stderr).to.equal(0);
+      // Given after the command too, that one wins.
+      const both = await run('--socket', join(dir, 'elsewhere.sock'), 'topology', '--socket', socket);
+      expect(both.code, both.stderr).to.equal(0);
+      const wrongAfter = await run('--socket', socket, 'topology', '--socket', join(dir, 'elsewhere.sock'));
+      expect(wrongAfter.code).to.equal(3);
+    });
+
+    it('call METHOD - reads the params from standard input', async () => {
+      const child = new Run(bin, ['call', 'allocate_cores', '-', '--socket', socket]);
+      child.child.stdin!.end('{"service_name":"stdin-svc","num_of_cores":1}\n');
+      const result = await child.exited;
+      expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout)).to.include({ service_name: 'stdin-svc', cores_allocated: 1 });
+      const bad = new Run(bin, ['call', 'allocate_cores', '-', '--socket', socket]);
+      bad.child.stdin!.end('[1, 2]');
+      const refused = await bad.exited;
+      expect(refused.code).to.equal(2);
+      expect(refused.stderr).to.contain('params on standard input');
+      await run('call', 'release_service', '{"service_name":"stdin-svc"}', '--socket', socket);
+    });
+
     it('call prints the result as JSON on stdout', async () => {
       const result = await run('call', 'allocate_cores', '{"service_name":"nova","num_of_cores":4}', '--socket', socket);
       expect(result.code, result.stderr).to.equal(0);
@@ -137,19 +164,27 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       expect(JSON.parse(still.stdout)).to.nested.include({ 'allocations[0].service_name': 'nova' });
     });
 
-    it('SIGHUP with a broken sysfs file logs the failed reload and keeps serving', async () => {
+    it('SIGHUP with a broken sysfs file: pools hand out nothing, listings and releases work, a SIGHUP after the fix heals', async () => {
       const cpulist = join(sysfs.path, 'devices/system/node/node1/cpulist');
       const good = await readFile(cpulist, 'utf8');
       await writeFile(cpulist, 'junk\n');
       try {
         daemon.child.kill('SIGHUP');
-        await waitFor('the failed reload in the log', () => daemon.stderr.includes('reload failed'), daemon);
+        await waitFor('the broken pool in the log', () => daemon.stderr.includes('hands out no CPU'), daemon);
       } finally {
         await writeFile(cpulist, good);
       }
-      expect(daemon.stderr).to.match(/reload failed, keeping the previous topology: .*node1\/cpulist/);
-      const still = await run('call', 'get_topology', '--socket', socket);
-      expect(JSON.parse(still.stdout)).to.include({ pool: '2-15,18-31' });
+      expect(daemon.stderr).to.match(/ error pool isolated hands out no CPU until this is fixed \(then SIGHUP\): .*node1\/cpulist: invalid cpulist "junk"/);
+      const listed = JSON.parse((await run('call', 'list_allocations', '--socket', socket)).stdout) as { cpu_pool: { unavailable_reason: string } };
+      expect(listed.cpu_pool.unavailable_reason).to.match(/node1\/cpulist: invalid cpulist "junk"/);
+      const refused = await run('call', 'allocate_cores', '{"service_name":"late","num_of_cores":1}', '--socket', socket);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.contain('error -32001: No CPUs available').and.to.contain('unavailable_reason');
+      const reloads = daemon.stderr.split('topology reloaded').length;
+      daemon.child.kill('SIGHUP');
+      await waitFor('the second reload', () => daemon.stderr.split('topology reloaded').length > reloads, daemon);
+      const healed = JSON.parse((await run('call', 'list_allocations', '--socket', socket)).stdout) as { cpu_pool: { unavailable_reason: unknown } };
+      expect(healed.cpu_pool.unavailable_reason).to.equal(null);
     });
 
     it('SIGTERM stops the daemon: exit 0 and the socket file removed', async () => {
@@ -174,23 +209,31 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       expect(existsSync(join(dir, 'bad.sock'))).to.equal(false);
     });
 
-    it('refuses a sysfs root that is not a directory', async () => {
+    it('serves with no CPU to hand out when the sysfs root is not a directory, and says why', async () => {
       const missing = join(dir, 'no-such-sysfs');
-      const result = await run('serve', '--socket', join(dir, 'x.sock'), '--state-dir', join(dir, 'x'), '--sysfs', missing);
-      expect(result.code).to.equal(1);
-      expect(result.stderr).to.equal(`epa-orchestrator: cannot start: the sysfs root ${missing} is not a directory\n`);
+      const socket = join(dir, 'x.sock');
+      const daemon = start('serve', '--socket', socket, '--state-dir', join(dir, 'x'), '--sysfs', missing);
+      try {
+        await waitFor('the socket', () => existsSync(socket), daemon);
+        const listed = JSON.parse((await run('call', 'list_allocations', '--socket', socket)).stdout) as { cpu_pool: { unavailable_reason: string } };
+        expect(listed.cpu_pool.unavailable_reason).to.equal(`the sysfs root ${missing} is not a directory`);
+        expect(daemon.stderr).to.contain(`error pool isolated hands out no CPU until this is fixed (then SIGHUP): the sysfs root ${missing} is not a directory`);
+      } finally {
+        daemon.child.kill('SIGTERM');
+        await daemon.exited;
+      }
     });
   });
 
   describe('without a daemon', () => {
-    it('call says there is no socket and exits 1', async () => {
+    it('call says there is no socket and exits 3', async () => {
       const socket = join(dir, 'absent.sock');
       const result = await run('call', 'list_allocations', '--socket', socket);
-      expect(result.code).to.equal(1);
+      expect(result.code).to.equal(3);
       expect(result.stderr).to.match(new RegExp(`^epa-orchestrator: no daemon socket at ${socket}: is the daemon running\\?`));
     });
 
-    it('call says nothing answers on a left-over socket and exits 1', async () => {
+    it('call says nothing answers on a left-over socket and exits 3', async () => {
       const socket = join(dir, 'stale.sock');
       // A process that dies while listening leaves its socket file behind.
       const listener = spawn(process.execPath, [
@@ -200,7 +243,7 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       await new Promise((resolve) => listener.once('close', resolve));
       expect(existsSync(socket)).to.equal(true);
       const result = await run('call', 'list_allocations', '--socket', socket);
-      expect(result.code).to.equal(1);
+      expect(result.code).to.equal(3);
       expect(result.stderr).to.contain(`nothing answers on ${socket}`);
     });
 

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RpcError, SocketClient } from '../../src/cli/client.js';
+import { EpaError, EpaClient } from '../../src/client/index.js';
 
-describe('SocketClient', () => {
+describe('EpaClient', () => {
   let dir: string;
   let server: Server;
 
@@ -19,21 +19,21 @@ describe('SocketClient', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('rejects a pending call with the connection error, not an RpcError, when the peer hangs up', async () => {
+  it('rejects a pending call with the connection error, not an EpaError, when the peer hangs up', async () => {
     const path = join(dir, 'peer.sock');
     server = createServer((socket) => socket.once('data', () => socket.destroy()));
     await new Promise<void>((resolve) => server.listen(path, resolve));
-    const client = await SocketClient.connect(path);
+    const client = await EpaClient.connect(path);
     const error = await client.call('list_allocations').then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).to.be.instanceOf(Error);
-    expect(error).not.to.be.instanceOf(RpcError);
+    expect(error).not.to.be.instanceOf(EpaError);
     expect((error as Error).message).to.match(/connection closed/);
   });
 
-  it('rejects with RpcError carrying code, message and data when the peer answers an error', async () => {
+  it('rejects with EpaError carrying code, message and data when the peer answers an error', async () => {
     const path = join(dir, 'peer.sock');
     server = createServer((socket) =>
       socket.on('data', (chunk) => {
@@ -42,10 +42,10 @@ describe('SocketClient', () => {
       }),
     );
     await new Promise<void>((resolve) => server.listen(path, resolve));
-    const client = await SocketClient.connect(path);
-    const error = (await client.call('allocate_cores').catch((e: unknown) => e)) as RpcError;
+    const client = await EpaClient.connect(path);
+    const error = (await client.call('allocate_cores').catch((e: unknown) => e)) as EpaError;
     client.close();
-    expect(error).to.be.instanceOf(RpcError);
+    expect(error).to.be.instanceOf(EpaError);
     expect([error.code, error.message, error.data]).to.deep.equal([-32001, 'No CPUs available', { reason: 'NO_ISOLATED_CPUS' }]);
   });
 });

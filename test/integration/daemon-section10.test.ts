@@ -4,10 +4,8 @@
 // the state file across a restart. Sample host: pool 2-15,18-31; node 0 = 0-7,16-23, node 1 =
 // 8-15,24-31; cpu i and i+16 siblings. The general pool is the host's own CPUs 0-1,16-17.
 import { expect } from 'chai';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PoolOverlapError } from '../../src/daemon/orchestrator.js';
 import { host } from '../fixtures/host.js';
 import { NO_ISOLATED } from '../fixtures/hosts.js';
 import { checked, daemonsPerTest, oneShot, TestDaemon, type TestDaemonOptions } from './harness.js';
@@ -27,29 +25,28 @@ describe('daemon: SPEC section 10', () => {
   const withGeneral = (options: TestDaemonOptions = {}) => start({ ...options, config: { generalPool: GENERAL, ...options.config } });
 
   describe('start', () => {
-    it('refuses a general pool that overlaps the default pool, naming the CPUs, and leaves the dirs usable', async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'epa-s10-'));
-      try {
-        const config = { socket: join(dir, 'epa.sock'), stateDir: join(dir, 'state') };
-        const error = await TestDaemon.start({ config: { ...config, generalPool: '0-3,16-19' } }).then(
-          () => expect.fail('the daemon started'),
-          (e: unknown) => e,
-        );
-        expect(error).to.be.instanceOf(PoolOverlapError);
-        expect((error as Error).message).to.equal('--general-pool overlaps the isolated pool on CPUs 2-3,18-19');
+    it('serves with a general pool that overlaps the default pool, handing out none of it and saying why', async () => {
+      const d = await start({ config: { generalPool: '0-3,16-19' } });
+      const general = await d.call('list_allocations', { pool: 'general' });
+      expect(general.cpu_pool).to.deep.include({
+        configured_cpus: '0-3,16-19',
+        eligible_cpus: '',
+        unavailable_reason: 'the general pool 0-3,16-19 is unusable: it overlaps the isolated pool on CPUs 2-3,18-19',
+      });
+      const refused = await d.fail('allocate_cores', { service_name: 'osd', num_of_cores: 1, pool: 'general' });
+      expect([refused.code, refused.message, refused.data]).to.deep.equal([
+        -32001,
+        'No CPUs available',
+        { reason: 'NO_ISOLATED_CPUS', unavailable_reason: general.cpu_pool.unavailable_reason },
+      ]);
+      // The isolated pool is not touched by it.
+      expect(await d.call('allocate_cores', { service_name: 'vm', num_of_cores: 2 })).to.include({ allocated_cores: '2,18' });
+      expect((await d.call('list_allocations')).cpu_pool.unavailable_reason).to.equal(null);
 
-        const againstCpuPool = await TestDaemon.start({ config: { ...config, cpuPool: '4-7', generalPool: '0-4' } }).then(
-          () => expect.fail('the daemon started'),
-          (e: unknown) => e,
-        );
-        expect((againstCpuPool as Error).message).to.equal('--general-pool overlaps the isolated pool on CPUs 4');
-
-        // Nothing was left behind: the same socket and state dir serve a correct configuration.
-        const d = await start({ config: { ...config, generalPool: GENERAL } });
-        expect((await d.call('list_allocations', { pool: 'general' })).cpu_pool.configured_cpus).to.equal(GENERAL);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const againstCpuPool = await start({ config: { cpuPool: '4-7', generalPool: '0-4' } });
+      expect((await againstCpuPool.call('list_allocations', { pool: 'general' })).cpu_pool.unavailable_reason).to.equal(
+        'the general pool 0-4 is unusable: it overlaps the isolated pool on CPUs 4',
+      );
     });
   });
 
@@ -168,7 +165,7 @@ describe('daemon: SPEC section 10', () => {
           },
         ],
         supported_cpu_features: FEATURES,
-        cpu_pool: { name: 'general', source: 'configured', configured_cpus: GENERAL, eligible_cpus: GENERAL, unavailable_allocated_cpus: '' },
+        cpu_pool: { name: 'general', source: 'configured', configured_cpus: GENERAL, eligible_cpus: GENERAL, unavailable_allocated_cpus: '', unavailable_reason: null },
       });
       const isolated = await d.call('list_allocations');
       expect(isolated).to.deep.include({ total_allocations: 1, total_allocated_cpus: 4, total_available_cpus: 28, remaining_available_cpus: 24 });
@@ -229,6 +226,7 @@ describe('daemon: SPEC section 10', () => {
         configured_cpus: '',
         eligible_cpus: '',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       });
     });
   });
@@ -265,6 +263,7 @@ describe('daemon: SPEC section 10', () => {
         configured_cpus: '2-15,18-31',
         eligible_cpus: '2,4-7,9-15,18-31',
         unavailable_allocated_cpus: '3,8',
+        unavailable_reason: null,
       });
       expect((await d.call('get_topology')).online).to.equal('0-2,4-7,9-31');
 
@@ -314,6 +313,7 @@ describe('daemon: SPEC section 10', () => {
         configured_cpus: GENERAL,
         eligible_cpus: '0-1,17',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       });
       expect(listed).to.deep.include({ total_available_cpus: 3, allocations: [], supported_cpu_features: FEATURES });
     });
@@ -337,6 +337,7 @@ describe('daemon: SPEC section 10', () => {
           configured_cpus: '2-15,18-31',
           eligible_cpus: '2-13,18-31',
           unavailable_allocated_cpus: '',
+          unavailable_reason: null,
         },
       });
     });
@@ -349,6 +350,7 @@ describe('daemon: SPEC section 10', () => {
         configured_cpus: '4-7',
         eligible_cpus: '4-7',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       });
     });
   });
@@ -387,7 +389,7 @@ describe('daemon: SPEC section 10', () => {
         version: '1.0',
         total_allocations: 1,
         supported_cpu_features: FEATURES,
-        cpu_pool: { name: 'general', source: 'configured', configured_cpus: GENERAL, eligible_cpus: GENERAL, unavailable_allocated_cpus: '' },
+        cpu_pool: { name: 'general', source: 'configured', configured_cpus: GENERAL, eligible_cpus: GENERAL, unavailable_allocated_cpus: '', unavailable_reason: null },
       });
       const isolated = await shot({ service_name: 'osd', action: 'list_allocations' });
       expect((isolated.allocations as { service_name: string }[]).map((a) => a.service_name)).to.deep.equal(['dpdk']);

@@ -8,58 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { validateResult, type MethodName, type ResultOf } from '../../schema/index.js';
-import { openUnixSocket, RpcError, SocketClient } from '../../src/cli/client.js';
+import { openUnixSocket, EpaError, EpaClient } from '../../src/client/index.js';
 import { LIMIT_DEFAULTS, type DaemonConfig } from '../../src/daemon/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
-import { durableWriter, type StateWriter } from '../../src/state/index.js';
+import type { StateWriter } from '../../src/state/index.js';
 import { PythonSocket, pythonJson } from '../clients/python-socket.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { tempSysfs, type HostDescription, type TempSysfs } from '../fixtures/host.js';
 
-export { RpcError, SocketClient };
-
-/**
- * The real durable writer, whose writes can be held at a gate (a test sees a change before it is
- * durable) or failed before they touch the disk.
- */
-export class GatedWriter implements StateWriter {
-  /** The errno code the next writes fail with, before writing anything; undefined: they succeed. */
-  failing: string | undefined;
-  #gate: Promise<void> | undefined;
-  #open: () => void = () => undefined;
-  /** Writes that reached the gate and wait there. */
-  waiting = 0;
-  #arrived: (() => void) | undefined;
-
-  /** From now on, writes wait until open() is called. */
-  hold(): void {
-    this.#gate = new Promise((resolve) => (this.#open = resolve));
-  }
-
-  open(): void {
-    this.#gate = undefined;
-    this.#open();
-  }
-
-  /** Resolves once a write is waiting at the gate. */
-  async held(): Promise<void> {
-    if (this.waiting > 0) return;
-    await new Promise<void>((resolve) => (this.#arrived = resolve));
-  }
-
-  async write(dir: string, file: string, text: string): Promise<void> {
-    const gate = this.#gate;
-    if (gate) {
-      this.waiting++;
-      this.#arrived?.();
-      await gate;
-      this.waiting--;
-    }
-    if (this.failing !== undefined) throw Object.assign(new Error(`${this.failing}: injected`), { code: this.failing });
-    await durableWriter.write(dir, file, text);
-  }
-}
+export { EpaError, EpaClient };
 
 const REPLY_TIMEOUT_MS = 3000;
 
@@ -79,7 +37,7 @@ export function checked<M extends MethodName>(method: M, value: unknown): Result
 
 /** Calls a method that must succeed; the result is checked against its schema. */
 export async function callOk<M extends MethodName>(
-  client: SocketClient,
+  client: EpaClient,
   method: M,
   params: Record<string, unknown> = {},
 ): Promise<ResultOf<M>> {
@@ -87,12 +45,12 @@ export async function callOk<M extends MethodName>(
 }
 
 /** Calls a method that must fail; returns its error, checked to carry no stack trace. */
-export async function callErr(client: SocketClient, method: string, params: Record<string, unknown> = {}): Promise<RpcError> {
+export async function callErr(client: EpaClient, method: string, params: Record<string, unknown> = {}): Promise<EpaError> {
   let result: unknown;
   try {
     result = await client.call(method, params);
   } catch (error) {
-    if (!(error instanceof RpcError)) throw error;
+    if (!(error instanceof EpaError)) throw error;
     expectNoStack(JSON.stringify({ message: error.message, data: error.data }));
     return error;
   }
@@ -214,13 +172,15 @@ export interface TestDaemonOptions {
   readonly stateFile?: string;
   /** Replaces the durable writer of the state store (to hold or fail writes). */
   readonly writer?: StateWriter;
+  /** Files of the sysfs tree to overwrite before the start (path below the root → content). */
+  readonly breakSysfs?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
 }
 
 /** A daemon on a temp dir of its own: fake sysfs, state dir and socket. */
 export class TestDaemon {
   private readonly clients: { close(): void }[] = [];
-  private shared: SocketClient | undefined;
+  private shared: EpaClient | undefined;
   private running: Daemon | undefined;
 
   private constructor(
@@ -243,6 +203,7 @@ export class TestDaemon {
     };
     const test = new TestDaemon(dir, sysfs, config, options.logger ?? silentLogger(), options.writer);
     try {
+      for (const [path, content] of Object.entries(options.breakSysfs ?? {})) await writeFile(join(sysfs.path, path), content);
       if (options.stateFile !== undefined) {
         await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
         await writeFile(test.stateFile, options.stateFile);
@@ -278,8 +239,8 @@ export class TestDaemon {
   }
 
   /** A new persistent JSON-RPC connection, closed at cleanup. */
-  async client(): Promise<SocketClient> {
-    const client = await SocketClient.connect(this.socketPath);
+  async client(): Promise<EpaClient> {
+    const client = await EpaClient.connect(this.socketPath);
     this.clients.push(client);
     return client;
   }
@@ -298,7 +259,7 @@ export class TestDaemon {
   }
 
   /** Calls a method on the shared connection that must fail, and returns the error. */
-  async fail(method: string, params: Record<string, unknown> = {}): Promise<RpcError> {
+  async fail(method: string, params: Record<string, unknown> = {}): Promise<EpaError> {
     this.shared ??= await this.client();
     return callErr(this.shared, method, params);
   }

@@ -3,7 +3,8 @@
 // no reply shows a state that is not yet durable; other connections are not held up by it. And
 // the framing that pipelining relies on: values back to back with no newline, garbage at once.
 import { expect } from 'chai';
-import { checked, daemonsPerTest, GatedWriter } from './harness.js';
+import { FaultyWriter } from '../support/faulty-writer.js';
+import { checked, daemonsPerTest } from './harness.js';
 
 type Reply = { id: number; result?: Record<string, unknown>; error?: { code: number; message: string } };
 
@@ -64,7 +65,7 @@ describe('daemon: order of requests on one connection', () => {
   });
 
   it("holds a read behind its connection's change until that change is durable, and nobody else", async () => {
-    const writer = new GatedWriter();
+    const writer = new FaultyWriter();
     const d = await start({ writer });
     const writing = await d.raw();
     const other = await d.raw();
@@ -75,14 +76,14 @@ describe('daemon: order of requests on one connection', () => {
     const meanwhile = (await other.roundTrip(call(3, 'list_allocations'))) as Reply;
     expect(allocated(meanwhile)).to.deep.equal([]);
     expect(writing.pending.lines, 'nothing answered on the writing connection before the write is durable').to.deep.equal([]);
-    writer.open();
+    writer.release();
     expect(((await writing.reply()) as Reply).result).to.include({ allocated_cores: '2,18' });
     expect(allocated((await writing.reply()) as Reply).map((a) => a.service_name)).to.deep.equal(['nova']);
     expect(allocated((await other.roundTrip(call(4, 'list_allocations'))) as Reply).map((a) => a.service_name)).to.deep.equal(['nova']);
   });
 
   it('keeps a read behind the last change that was made, past a refused one', async () => {
-    const writer = new GatedWriter();
+    const writer = new FaultyWriter();
     const d = await start({ writer });
     const raw = await d.raw();
     writer.hold();
@@ -92,17 +93,17 @@ describe('daemon: order of requests on one connection', () => {
         line(call(3, 'list_allocations')),
     );
     await writer.held();
-    writer.open();
+    writer.release();
     expect(((await raw.reply()) as Reply).id).to.equal(1);
     expect(((await raw.reply()) as Reply).error?.code).to.equal(-32002);
     expect(allocated((await raw.reply()) as Reply).map((a) => a.allocated_cores)).to.deep.equal(['2,18']);
   });
 
   it('shows no trace of a change whose write failed to the reads sent after it', async () => {
-    const writer = new GatedWriter();
+    const writer = new FaultyWriter();
     const d = await start({ writer });
     const raw = await d.raw();
-    writer.failing = 'ENOSPC';
+    writer.failAt('open-temp', 'ENOSPC');
     raw.write(line(call(1, 'allocate_cores', { service_name: 'nova', num_of_cores: 2 })) + line(call(2, 'list_allocations')));
     expect(((await raw.reply()) as Reply).error).to.deep.include({ code: -32010 });
     expect(allocated((await raw.reply()) as Reply)).to.deep.equal([]);

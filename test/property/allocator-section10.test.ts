@@ -241,6 +241,7 @@ function checkViews(m: Machine, ledger: Ledger): void {
       configured_cpus: pool.configured.toString(),
       eligible_cpus: pool.eligible.toString(),
       unavailable_allocated_cpus: held.difference(pool.eligible).toString(),
+      unavailable_reason: null,
     });
   }
 }

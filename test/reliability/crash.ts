@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { validateResult } from '../../schema/index.js';
 import type { Ledger } from '../../src/allocator/index.js';
-import { SocketClient } from '../../src/cli/client.js';
+import { EpaClient } from '../../src/client/index.js';
 import { LOCK_FILE, STATE_FILE } from '../../src/state/index.js';
 import { tempSysfs } from '../fixtures/host.js';
 import { ChildDaemon, SpareDaemons, answers, serveArgs } from './child-daemon.js';
@@ -109,7 +109,7 @@ async function trafficThenKill(
   report: CrashReport,
 ): Promise<string[]> {
   const problems: string[] = [];
-  const clients = await Promise.all(models.map(() => SocketClient.connect(socket)));
+  const clients = await Promise.all(models.map(() => EpaClient.connect(socket)));
   let stopped = false;
   // Each client draws from its own stream, so the interleaving does not change what it sends.
   const loops = models.map((model, i) =>
@@ -159,7 +159,7 @@ async function checkRestarted(stateDir: string, socket: string, onDisk: Ledger |
     return;
   }
   if (onDisk && ledgerText(read.ledger) !== ledgerText(onDisk)) fail('the restart changed the state file');
-  const client = await SocketClient.connect(socket);
+  const client = await EpaClient.connect(socket);
   try {
     const listed = validateResult('list_allocations', await client.call('list_allocations'));
     if (!listed.ok) fail(`list_allocations does not match its schema: ${JSON.stringify(listed.errors)}`);

@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openUnixSocket, SocketClient } from '../../src/cli/client.js';
+import { openUnixSocket, EpaClient } from '../../src/client/index.js';
 
 const line = (id: number | string, method: string, params?: unknown) =>
   `${JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params })}\n`;
@@ -87,7 +87,7 @@ export async function firstReply(path: string, text: string, timeoutMs = 10_000)
 
 /** The latencies (ms) of `calls` requests of a normal client, one after the other. */
 export async function normalClient(path: string, calls: number, service = 'normal'): Promise<number[]> {
-  const client = await SocketClient.connect(path);
+  const client = await EpaClient.connect(path);
   const latencies: number[] = [];
   try {
     for (let i = 0; i < calls; i++) {

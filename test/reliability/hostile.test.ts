@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SocketClient } from '../../src/cli/client.js';
+import { EpaClient } from '../../src/client/index.js';
 import { MAX_BATCH } from '../../src/rpc/dispatcher.js';
 import { tempSysfs, type TempSysfs } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
@@ -23,10 +23,10 @@ const MiB = 1024 * 1024;
 
 /** Some generated messages are valid allocations: the tests after the flood start from an empty ledger. */
 async function releaseEverything(path: string): Promise<void> {
-  const client = await SocketClient.connect(path);
+  const client = await EpaClient.connect(path);
   try {
-    const list = await client.call<{ allocations: { service_name: string }[] }>('list_allocations');
-    for (const { service_name } of list.allocations) await client.call('release_service', { service_name });
+    const list = await client.list_allocations();
+    for (const { service_name } of list.allocations) await client.release_service({ service_name });
   } finally {
     client.close();
   }

@@ -1,7 +1,7 @@
 // Topology changes under a running daemon (SPEC sections 2, 4 and 10): the pool in sysfs is
 // rewritten and `serve`, in a child process, gets a real SIGHUP. CPUs that left the pool stay with
 // their owners as stale and are never handed out; CPUs that joined it are; a re-read that fails
-// keeps the previous topology.
+// leaves the pool with nothing to hand out until the next SIGHUP after the fix.
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCpuList } from '../../src/cpuset/index.js';
 import { host, tempSysfs, writeSysfs, type TempSysfs } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
-import { callErr, callOk, SocketClient } from '../integration/harness.js';
+import { callErr, callOk, EpaClient } from '../integration/harness.js';
 import { ChildDaemon, serveArgs } from './child-daemon.js';
 
 /** The sample host (2 nodes × 8 cores × 2 threads, cpu i and i+16 siblings) with another pool. */
@@ -22,7 +22,7 @@ describe('reliability: topology changes on SIGHUP to serve in a child process', 
   let sysfs: TempSysfs;
   let socket: string;
   let daemon: ChildDaemon;
-  let client: SocketClient;
+  let client: EpaClient;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'epa-sighup-'));
@@ -30,7 +30,7 @@ describe('reliability: topology changes on SIGHUP to serve in a child process', 
     socket = join(dir, 'epa.sock');
     daemon = ChildDaemon.start(serveArgs({ socket, stateDir: join(dir, 'state'), sysfs: sysfs.path }));
     await daemon.ready(socket);
-    client = await SocketClient.connect(socket);
+    client = await EpaClient.connect(socket);
   });
   after(async () => {
     client.close();
@@ -92,15 +92,24 @@ describe('reliability: topology changes on SIGHUP to serve in a child process', 
     expect((await callOk(client, 'allocate_cores', { service_name: 'newbie', num_of_cores: 2 })).allocated_cores).to.equal('1,17');
   });
 
-  it('keeps the previous topology when the re-read fails, and goes on serving', async () => {
+  it('a re-read that fails makes the pool hand out nothing but keeps every allocation; a SIGHUP after the fix restores it', async () => {
     const pool = (await callOk(client, 'get_topology')).pool;
+    const held = (await callOk(client, 'list_allocations')).allocations.map((a) => [a.service_name, a.allocated_cores]);
     const isolated = join(sysfs.path, 'devices', 'system', 'cpu', 'isolated');
+    const good = await readFile(isolated, 'utf8');
     await writeFile(isolated, 'banana\n');
-    daemon.signal('SIGHUP');
-    for (let i = 0; i < 200 && !daemon.stderr.includes(isolated); i++) await sleep(10);
-    expect(daemon.stderr, 'the failed reload is logged, naming the file').to.contain(isolated);
-    expect((await callOk(client, 'get_topology')).pool).to.equal(pool);
+    await hangUp('');
+    expect(daemon.stderr, 'the reason is logged, naming the file').to.contain(`pool isolated hands out no CPU until this is fixed (then SIGHUP): ${isolated}`);
+    const listed = await callOk(client, 'list_allocations');
+    expect(listed.cpu_pool.unavailable_reason).to.equal(`${isolated}: invalid cpulist "banana": bad item "banana"`);
+    expect(listed.allocations.map((a) => [a.service_name, a.allocated_cores]), 'nothing held is dropped').to.deep.equal(held);
+    const refused = await callErr(client, 'allocate_cores', { service_name: 'again', num_of_cores: 2 });
+    expect([refused.code, refused.data]).to.deep.equal([-32001, { reason: 'NO_ISOLATED_CPUS', unavailable_reason: listed.cpu_pool.unavailable_reason }]);
     await callOk(client, 'release_service', { service_name: 'newbie' });
+
+    await writeFile(isolated, good);
+    await hangUp(pool);
+    expect((await callOk(client, 'list_allocations')).cpu_pool.unavailable_reason).to.equal(null);
     expect((await callOk(client, 'allocate_cores', { service_name: 'again', num_of_cores: 2 })).allocated_cores).to.equal('1,17');
     expect(daemon.exit).to.equal(undefined);
   });

@@ -5,7 +5,7 @@
 // state depends on its own requests only and the model can be exact.
 import type { MethodName, ParamsOf } from '../../schema/index.js';
 import type { ServiceRecord } from '../../src/allocator/index.js';
-import { RpcError, type SocketClient } from '../../src/cli/client.js';
+import { EpaError, type EpaClient } from '../../src/client/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 import { host } from '../fixtures/host.js';
 import type { Random } from './random.js';
@@ -191,7 +191,7 @@ export class ServiceModel {
  * connection drops (then the change in flight stays unanswered). Problems go to `problems`.
  */
 export async function runClient(
-  client: SocketClient,
+  client: EpaClient,
   model: ServiceModel,
   rng: Random,
   stop: () => boolean,
@@ -203,10 +203,10 @@ export async function runClient(
     model.inFlight = op;
     let result: Record<string, unknown>;
     try {
-      result = await client.call<Record<string, unknown>>(op.method, op.params);
+      result = await client.call(op.method, op.params);
     } catch (error) {
       // Anything but a daemon answer is a dropped connection: the op stays in flight, its fate unknown.
-      if (!(error instanceof RpcError)) return;
+      if (!(error instanceof EpaError)) return;
       model.inFlight = undefined;
       if (error.code === STATE_WRITE_FAILED) counts.writeFailed++;
       else if (isDomainError(error.code)) counts.refused++;

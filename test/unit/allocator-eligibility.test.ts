@@ -31,6 +31,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
       configured_cpus: '2-15,18-31',
       eligible_cpus: '2,4,6-7,9-15,18-31',
       unavailable_allocated_cpus: '3,8',
+      unavailable_reason: null,
     });
   });
 
@@ -67,7 +68,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
       ['other', ''],
       ['vm', ''],
     ]);
-    expect(back.cpu_pool).to.deep.include({ eligible_cpus: '2-15,18-31', unavailable_allocated_cpus: '' });
+    expect(back.cpu_pool).to.deep.include({ eligible_cpus: '2-15,18-31', unavailable_allocated_cpus: '', unavailable_reason: null });
     expect(back.total_available_cpus).to.equal(28);
     // Asking again now keeps them: nothing is unavailable any more.
     expect(run(allOnline, later, numa('osd', 1, 2)).result.cores_allocated).to.equal('8,24');
@@ -148,6 +149,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
       configured_cpus: '0-1,16-17',
       eligible_cpus: '0-1,17',
       unavailable_allocated_cpus: '16',
+      unavailable_reason: null,
     });
     domainError(() => run(general, held, cores('osd', 2, { pool: 'general' })), 'CPUS_UNAVAILABLE');
     expect(run(general, held, cores('b', 2, { pool: 'general' })).result.allocated_cores).to.equal('1,17');

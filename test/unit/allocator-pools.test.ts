@@ -265,6 +265,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
           configured_cpus: '2-15,18-31',
           eligible_cpus: '2-15,18-31',
           unavailable_allocated_cpus: '',
+          unavailable_reason: null,
         },
       });
       expect(list(sample, ledger, 'isolated')).to.deep.equal(list(sample, ledger));
@@ -298,6 +299,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
           configured_cpus: '0-1,16-17',
           eligible_cpus: '0-1,16-17',
           unavailable_allocated_cpus: '',
+          unavailable_reason: null,
         },
       });
     });
@@ -312,6 +314,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
         configured_cpus: '',
         eligible_cpus: '',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       });
       expect(list(machineWith(SAMPLE, { cpuPool: '4-7', general: '0-1' }), Ledger.EMPTY).cpu_pool).to.deep.equal({
         name: 'isolated',
@@ -319,6 +322,7 @@ describe('allocator: named pools (SPEC section 10)', () => {
         configured_cpus: '4-7',
         eligible_cpus: '4-7',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       });
     });
   });

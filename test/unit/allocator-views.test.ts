@@ -110,6 +110,7 @@ describe('allocator: list_allocations', () => {
         configured_cpus: '2-15,18-31',
         eligible_cpus: '2-15,18-31',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       },
     });
   });
@@ -144,6 +145,7 @@ describe('allocator: list_allocations', () => {
         configured_cpus: '2-15,18-31',
         eligible_cpus: '2-15,18-31',
         unavailable_allocated_cpus: '',
+        unavailable_reason: null,
       },
     });
   });

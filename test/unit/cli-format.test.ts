@@ -39,6 +39,7 @@ const ALLOCATIONS: ResultOf<'list_allocations'> = {
     configured_cpus: '2-15,18-31',
     eligible_cpus: '2-15,18-31',
     unavailable_allocated_cpus: '',
+    unavailable_reason: null,
   },
   total_allocations: 2,
   total_allocated_cpus: 6,
@@ -159,7 +160,14 @@ describe('cli formatting', () => {
     it('adds the general pool: its summary, and its services among the others by name', () => {
       const general: ResultOf<'list_allocations'> = {
         ...ALLOCATIONS,
-        cpu_pool: { name: 'general', source: 'configured', configured_cpus: '0-1,16-17', eligible_cpus: '0-1,16-17', unavailable_allocated_cpus: '' },
+        cpu_pool: {
+          name: 'general',
+          source: 'configured',
+          configured_cpus: '0-1,16-17',
+          eligible_cpus: '0-1,16-17',
+          unavailable_allocated_cpus: '',
+          unavailable_reason: null,
+        },
         total_allocations: 1,
         total_allocated_cpus: 2,
         total_available_cpus: 4,
@@ -260,7 +268,7 @@ describe('cli formatting', () => {
     });
 
     it('says what to do when the socket is missing, refuses or is forbidden', () => {
-      const failure = (code: string) => connectFailure('/run/x.sock', Object.assign(new Error(code), { code }));
+      const failure = (code: string) => connectFailure('/run/x.sock', code, `cannot connect to /run/x.sock: ${code}`);
       expect(failure('ENOENT')).to.match(/^no daemon socket at \/run\/x\.sock: is the daemon running\?/);
       expect(failure('ECONNREFUSED')).to.match(/^nothing answers on \/run\/x\.sock: the daemon is not running/);
       expect(failure('EACCES')).to.match(/^permission denied on \/run\/x\.sock/);

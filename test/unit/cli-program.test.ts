@@ -41,7 +41,7 @@ async function parse(args: string[], env: Record<string, string> = {}): Promise<
         return Promise.resolve();
       };
     const program = buildProgram(
-      { serve: record('serve'), demo: record('demo'), call: record('call'), view: record('view'), schema: record('schema') },
+      { serve: record('serve'), demo: record('demo'), call: record('call'), view: record('view'), schema: record('schema'), checkPool: record('checkPool') },
       '9.9.9',
     );
     const quiet = { writeOut: () => undefined, writeErr: () => undefined };

@@ -9,6 +9,7 @@ import {
   InvalidParamsData,
   JSONRPC_ERRORS,
   METHOD_NAMES,
+  METHODS,
   isMethodName,
   validateParams,
   validateResult,
@@ -38,6 +39,10 @@ describe('schema: method table', () => {
       'list_allocations',
       'release_service',
     ]);
+  });
+
+  it('defines every declared name, in the declared order', () => {
+    expect(METHODS.map((m) => m.name)).to.deep.equal([...METHOD_NAMES]);
   });
 
   it('does not resolve names inherited from Object', () => {
@@ -246,6 +251,7 @@ describe('schema: results', () => {
           configured_cpus: '2-15,18-31',
           eligible_cpus: '2-15,18-31',
           unavailable_allocated_cpus: '',
+          unavailable_reason: null,
         },
       },
     ],
@@ -344,7 +350,7 @@ describe('schema: results', () => {
       remaining_available_cpus: 3,
       allocations: [entry],
       supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-      cpu_pool: { name: 'isolated', source: 'isolated', configured_cpus: '0-3', eligible_cpus: '0-3', unavailable_allocated_cpus: '' },
+      cpu_pool: { name: 'isolated', source: 'isolated', configured_cpus: '0-3', eligible_cpus: '0-3', unavailable_allocated_cpus: '', unavailable_reason: null },
     });
     expect(outcome.ok).to.equal(false);
     if (!outcome.ok) expect(outcome.errors).to.deep.equal([{ path: '/allocations/0/stale_cores', message: 'is required' }]);
@@ -441,10 +447,16 @@ describe('schema: errors', () => {
       { reason: 'POOL_NOT_FOUND', pool: 'general' },
     ],
     [
-      DomainErrors.stateWriteFailed('ENOSPC: no space left on device'),
+      DomainErrors.stateWriteFailed('ENOSPC', 'unchanged'),
       -32010,
-      'The change could not be saved (ENOSPC: no space left on device); nothing was changed',
-      { reason: 'STATE_WRITE_FAILED' },
+      'The change could not be saved (ENOSPC); nothing was changed',
+      { reason: 'STATE_WRITE_FAILED', disk_state: 'unchanged' },
+    ],
+    [
+      DomainErrors.stateWriteFailed('EIO', 'uncertain'),
+      -32010,
+      'The change could not be saved (EIO), and the state file may still hold it until it can be written again; changes are refused meanwhile',
+      { reason: 'STATE_WRITE_FAILED', disk_state: 'uncertain' },
     ],
     [
       DomainErrors.poolConflict('general'),

@@ -1,13 +1,11 @@
 // Shared by the state tests: ledgers built from cpulists, ledgers compared as plain data, temp
-// state dirs, and a writer whose writes a test can hold back or make fail.
+// state dirs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ledger } from '../../src/allocator/index.js';
 import type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord } from '../../src/allocator/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
-import { durableWriter } from '../../src/state/index.js';
-import type { StateWriter } from '../../src/state/index.js';
 
 export interface RecordSpec {
   explicit?: string;
@@ -61,38 +59,4 @@ export class TempDirs {
   async cleanup(): Promise<void> {
     await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   }
-}
-
-/**
- * Writes through the real durable writer, and records every text it was asked to write. While
- * `held`, each write waits for `release()`; `failNext` makes the next writes fail with that error
- * (nothing reaches the disk).
- */
-export class ControlledWriter implements StateWriter {
-  readonly texts: string[] = [];
-  held = false;
-  failNext: Error[] = [];
-  private waiting: (() => void)[] = [];
-
-  async write(dir: string, file: string, text: string): Promise<void> {
-    this.texts.push(text);
-    if (this.held) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    const failure = this.failNext.shift();
-    if (failure) throw failure;
-    await durableWriter.write(dir, file, text);
-  }
-
-  /** Lets the held writes go on, and stops holding. */
-  release(): void {
-    this.held = false;
-    for (const resume of this.waiting.splice(0)) resume();
-  }
-
-  get pending(): number {
-    return this.waiting.length;
-  }
-}
-
-export function errno(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${message}`), { code });
 }

@@ -6,14 +6,15 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '../../schema/index.js';
 import { Ledger } from '../../src/allocator/index.js';
-import { LedgerStore, StateLockedError, decodeState, durableWriter, loadState } from '../../src/state/index.js';
-import { ControlledWriter, TempDirs, errno, ledgerOf, plain, put, record } from './state-harness.js';
+import { LedgerStore, StateLockedError, WRITE_STEPS, decodeState, loadState, type LedgerStoreOptions } from '../../src/state/index.js';
+import { FaultyWriter } from '../support/faulty-writer.js';
+import { TempDirs, ledgerOf, plain, put, record } from './state-harness.js';
 
 const dirs = new TempDirs();
 const stores: LedgerStore[] = [];
 
-async function openStore(dir: string, writer?: ControlledWriter): Promise<LedgerStore> {
-  const store = await LedgerStore.open(dir, writer ? { writer } : {});
+async function openStore(dir: string, writer?: FaultyWriter, options: LedgerStoreOptions = {}): Promise<LedgerStore> {
+  const store = await LedgerStore.open(dir, { ...options, ...(writer ? { writer } : {}) });
   stores.push(store);
   return store;
 }
@@ -30,13 +31,17 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-function expectWriteFailed(error: unknown, detail: string): void {
+function expectWriteFailed(error: unknown, detail: string, disk: 'unchanged' | 'uncertain' = 'unchanged'): void {
   expect(error).to.be.instanceOf(DomainError);
   const e = error as DomainError;
   expect(e.code).to.equal(-32010);
   expect(e.reason).to.equal('STATE_WRITE_FAILED');
-  expect(e.data.reason).to.equal('STATE_WRITE_FAILED');
-  expect(e.message).to.equal(`The change could not be saved (${detail}); nothing was changed`);
+  expect(e.data).to.deep.equal({ reason: 'STATE_WRITE_FAILED', disk_state: disk });
+  expect(e.message).to.equal(
+    disk === 'unchanged'
+      ? `The change could not be saved (${detail}); nothing was changed`
+      : `The change could not be saved (${detail}), and the state file may still hold it until it can be written again; changes are refused meanwhile`,
+  );
 }
 
 describe('LedgerStore', () => {
@@ -77,9 +82,9 @@ describe('LedgerStore', () => {
     });
 
     it('shows a change in view() only once it is durable', async () => {
-      const writer = new ControlledWriter();
+      const writer = new FaultyWriter();
       const store = await openStore(await dirs.make(), writer);
-      writer.held = true;
+      writer.hold();
       const done = store.update(put('a', record('1')));
       expect(writer.pending).to.equal(1);
       expect(store.view().get('a')).to.equal(undefined);
@@ -109,10 +114,10 @@ describe('LedgerStore', () => {
     });
 
     it('covers every change queued behind a write with one write', async () => {
-      const writer = new ControlledWriter();
+      const writer = new FaultyWriter();
       const dir = await dirs.make();
       const store = await openStore(dir, writer);
-      writer.held = true;
+      writer.hold();
       const first = store.update(put('a', record('0')));
       const rest = ['b', 'c', 'd'].map((name, i) => store.update(put(name, record(String(i + 1)))));
       expect(writer.texts).to.have.length(1);
@@ -150,14 +155,14 @@ describe('LedgerStore', () => {
 
   describe('a failed write', () => {
     it('answers STATE_WRITE_FAILED and changes nothing; the next change after the fault succeeds', async () => {
-      const writer = new ControlledWriter();
+      const writer = new FaultyWriter();
       const dir = await dirs.make();
       const store = await openStore(dir, writer);
       await store.update(put('a', record('0-1')));
       const before = store.view();
       const fileBefore = await readFile(join(dir, 'state.json'));
 
-      writer.failNext = [errno('ENOSPC', 'no space left on device, write')];
+      writer.failAt('write-temp', 'ENOSPC', 1);
       expectWriteFailed(await rejection(store.update(put('b', record('2-3')))), 'ENOSPC');
       expect(store.view()).to.equal(before);
       expect(await readFile(join(dir, 'state.json'))).to.deep.equal(fileBefore);
@@ -168,12 +173,12 @@ describe('LedgerStore', () => {
     });
 
     it('rolls back the changes planned on top of it too, and nothing else', async () => {
-      const writer = new ControlledWriter();
+      const writer = new FaultyWriter();
       const dir = await dirs.make();
       const store = await openStore(dir, writer);
       await store.update(put('a', record('0')));
-      writer.held = true;
-      writer.failNext = [errno('EIO', 'i/o error, fsync')];
+      writer.hold();
+      writer.failAt('fsync-temp', 'EIO', 1);
       const inFlight = store.update(put('b', record('1')));
       const onTop = [store.update(put('c', record('2'))), store.update(put('b', record('1,3')))];
       writer.release();
@@ -201,12 +206,76 @@ describe('LedgerStore', () => {
     });
   });
 
+  describe('honest write failures (a fault at each step of the write)', () => {
+    const beforeRename = WRITE_STEPS.slice(0, WRITE_STEPS.indexOf('rename') + 1);
+    const afterRename = WRITE_STEPS.slice(WRITE_STEPS.indexOf('rename') + 1);
+
+    for (const step of beforeRename) {
+      it(`${step}: "nothing was changed", and the file is byte for byte as it was, with no temp file`, async () => {
+        const writer = new FaultyWriter();
+        const dir = await dirs.make();
+        const store = await openStore(dir, writer);
+        await store.update(put('a', record('0')));
+        const bytes = await readFile(join(dir, 'state.json'));
+        writer.failAt(step, 'EIO', 1);
+        expectWriteFailed(await rejection(store.update(put('b', record('1')))), 'EIO');
+        expect((await readFile(join(dir, 'state.json'))).equals(bytes)).to.equal(true);
+        expect((await readdir(dir)).sort()).to.deep.equal(['state.json', 'state.lock']);
+        expect(writer.texts, 'nothing was written again').to.have.length(2);
+        expect(store.diskUncertain).to.equal(false);
+      });
+    }
+
+    for (const step of afterRename) {
+      it(`${step}: the last saved state is written again before the answer, which then says "nothing was changed"`, async () => {
+        const writer = new FaultyWriter();
+        const dir = await dirs.make();
+        const store = await openStore(dir, writer);
+        await store.update(put('a', record('0')));
+        writer.failAt(step, 'EIO', 1);
+        expectWriteFailed(await rejection(store.update(put('b', record('1')))), 'EIO');
+        // Read as a daemon started after a crash right now would: the refused change is not there.
+        expect(plain(await onDisk(dir))).to.deep.equal(plain(ledgerOf({ a: record('0') })));
+        expect(writer.texts, 'the change, then the last saved state again').to.have.length(3);
+        expect(store.diskUncertain).to.equal(false);
+      });
+
+      it(`${step}, twice: says the file may hold the change, refuses changes while it cannot be written, and puts it right once it can`, async () => {
+        const writer = new FaultyWriter();
+        const dir = await dirs.make();
+        const store = await openStore(dir, writer, { repairRetryMs: 60_000 });
+        await store.update(put('a', record('0')));
+        writer.failAt(step, 'EIO');
+        expectWriteFailed(await rejection(store.update(put('b', record('1')))), 'EIO', 'uncertain');
+        expect(store.diskUncertain).to.equal(true);
+        expectWriteFailed(await rejection(store.update(put('c', record('2')))), 'EIO', 'uncertain');
+        expect(plain(store.view()), 'reads still see the last saved state').to.deep.equal(plain(ledgerOf({ a: record('0') })));
+        writer.clear();
+        await store.update(put('d', record('3')));
+        expect(store.diskUncertain).to.equal(false);
+        expect(plain(await onDisk(dir))).to.deep.equal(plain(ledgerOf({ a: record('0'), d: record('3') })));
+      });
+    }
+
+    it('puts an uncertain file right in the background once the disk works again, with no change needed', async () => {
+      const writer = new FaultyWriter();
+      const dir = await dirs.make();
+      const store = await openStore(dir, writer, { repairRetryMs: 1 });
+      await store.update(put('a', record('0')));
+      writer.failAt('fsync-dir', 'EIO', 3);
+      expectWriteFailed(await rejection(store.update(put('b', record('1')))), 'EIO', 'uncertain');
+      await store.whenDiskCertain();
+      expect(writer.failures, 'the change, the first repair, one retry failed; the next retry worked').to.equal(3);
+      expect(plain(await onDisk(dir))).to.deep.equal(plain(ledgerOf({ a: record('0') })));
+    });
+  });
+
   describe('close', () => {
     it('waits for pending writes, then releases the lock', async () => {
-      const writer = new ControlledWriter();
+      const writer = new FaultyWriter();
       const dir = await dirs.make();
       const store = await openStore(dir, writer);
-      writer.held = true;
+      writer.hold();
       const pending = store.update(put('a', record('5')));
       const closed = store.close();
       writer.release();
@@ -216,15 +285,15 @@ describe('LedgerStore', () => {
       expect(plain(await onDisk(dir))).to.deep.equal(plain(ledgerOf({ a: record('5') })));
     });
 
-    it('rewrites the durable ledger if the last write failed', async () => {
-      const writer = new ControlledWriter();
+    it('at stop, writes the last saved state again while the file is uncertain', async () => {
+      const writer = new FaultyWriter();
       const dir = await dirs.make();
-      const store = await openStore(dir, writer);
+      const store = await openStore(dir, writer, { repairRetryMs: 60_000 });
       await store.update(put('a', record('0')));
-      // The file is replaced but the failure comes after (fsync of the dir): disk ≠ memory.
-      await durableWriter.write(dir, 'state.json', '{"version":1,"allocations_db":{"allocations":{"b":"9"}}}');
-      writer.failNext = [errno('EIO', 'i/o error, fsync')];
-      await rejection(store.update(put('b', record('9'))));
+      // The change's write and the first attempt to put the file back both fail after their rename.
+      writer.failAt('fsync-dir', 'EIO', 2);
+      expectWriteFailed(await rejection(store.update(put('b', record('9')))), 'EIO', 'uncertain');
+      expect(store.diskUncertain).to.equal(true);
       await store.close();
       expect(plain(await onDisk(dir))).to.deep.equal(plain(ledgerOf({ a: record('0') })));
     });

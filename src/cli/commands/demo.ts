@@ -31,15 +31,14 @@ export async function demo({ socket, writeSample }: DemoRequest): Promise<void> 
   const stateDir = join(tempDir, 'state');
   const socketPath = socket ?? join(tempDir, 'epa.sock');
   writeSysfs(SAMPLE_HOST, sysfs);
-  const logger = createLogger('info', 'text');
-  const daemon = await startDaemon({ ...LIMIT_DEFAULTS, socket: socketPath, stateDir, sysfs }, logger).catch(
-    (error: unknown) => {
+  const logger = createLogger({ level: 'info', format: 'text' });
+  const start = async () => {
+    const daemon = await startDaemon({ ...LIMIT_DEFAULTS, socket: socketPath, stateDir, sysfs }, logger).catch((error: unknown) => {
       removeTemp();
       throw new CliError(`cannot start the demo: ${messageOf(error)}`);
-    },
-  );
-  process.stdout.write(
-    demoText({ program: invocation(), socket: socketPath, sysfs, stateDir, tempDir, host: describeHost(SAMPLE_HOST) }),
-  );
-  runUntilSignalled(daemon, logger, removeTemp);
+    });
+    process.stdout.write(demoText({ program: invocation(), socket: socketPath, sysfs, stateDir, tempDir, host: describeHost(SAMPLE_HOST) }));
+    return daemon;
+  };
+  await runUntilSignalled(start, logger, removeTemp);
 }

@@ -1,0 +1,84 @@
+// Running the built program (or any command) as a child process, for the tests that need a real
+// one: its output is collected, and a test waits on what the process says, not on the clock.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// This file runs from dist/test/support/, three levels below the repository root.
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const BIN = join(REPO_ROOT, 'bin', 'epa-orchestrator');
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Variables added to (or, as undefined, removed from) this process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Written to standard input, which is then closed; without it stdin is closed at once. */
+  readonly stdin?: string;
+  readonly cwd?: string;
+}
+
+export class Started {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  #watchers: (() => void)[] = [];
+
+  constructor(command: string, args: readonly string[], options: RunOptions = {}) {
+    const env = { ...process.env };
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
+    this.child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env });
+    this.child.stdin!.end(options.stdin ?? '');
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      this.stdout += text;
+      this.#notify();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.stderr += text;
+      this.#notify();
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', (code, signal) => {
+        this.#notify();
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      }),
+    );
+  }
+
+  /** Resolves once the process has written text matching `pattern` on stderr; fails if it exits first. */
+  async saysOnStderr(pattern: RegExp): Promise<string> {
+    for (;;) {
+      const match = pattern.exec(this.stderr);
+      if (match) return match[0];
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`exited (${this.child.exitCode ?? this.child.signalCode}) before saying ${pattern}: ${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => this.#watchers.push(resolve));
+    }
+  }
+
+  /** Stops the process (SIGTERM by default) and waits for its end. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  #notify(): void {
+    for (const wake of this.#watchers.splice(0)) wake();
+  }
+}
+
+/** Starts the built program with these arguments. */
+export const startCli = (args: readonly string[], options?: RunOptions): Started => new Started(BIN, args, options);
+
+/** Runs the built program to its end. */
+export const runCli = (args: readonly string[], options?: RunOptions): Promise<Exit> => startCli(args, options).exited;
