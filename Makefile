@@ -31,7 +31,7 @@ test: deps
 	node dist/test/run.js
 
 schema: build
-	node dist/schema/export.js --out schema
+	./bin/epa-orchestrator schema --out schema
 
 run: build
 	./bin/epa-orchestrator demo

@@ -10,7 +10,7 @@ import { LIMIT_DEFAULTS } from '../src/daemon/config.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { silentLogger } from '../src/daemon/logger.js';
 import { STATE_FILE, encodeState } from '../src/state/index.js';
-import { tempSysfs } from '../src/topology/index.js';
+import { tempSysfs } from '../src/topology/fake/index.js';
 import { startEchoServer } from './echo-server.js';
 import { LoadClient } from './load.js';
 import type { LoadResult, LoadTask } from './load-client.js';

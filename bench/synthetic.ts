@@ -1,10 +1,11 @@
 // Synthetic hosts and ledgers for the benchmarks, built from the same host description the tests
 // and the demo use, so the allocator sees exactly what the daemon would read from sysfs.
-import { hostOf, Ledger } from '../src/allocator/index.js';
-import type { Host, ServiceRecord } from '../src/allocator/index.js';
+import { hostView, Ledger } from '../src/allocator/index.js';
+import type { HostView, ServiceRecord } from '../src/allocator/index.js';
 import { CpuSet } from '../src/cpuset/index.js';
-import { host, topologyOf } from '../src/topology/index.js';
-import type { HostDescription, HugepagePool } from '../src/topology/index.js';
+import { fakeHost, topologyOf } from '../src/topology/fake/index.js';
+import type { FakeHost } from '../src/topology/fake/index.js';
+import type { HugepageCounters } from '../src/topology/index.js';
 
 export interface HostShape {
   readonly cpus: number;
@@ -13,9 +14,9 @@ export interface HostShape {
 
 export interface SyntheticHost {
   readonly shape: HostShape;
-  readonly desc: HostDescription;
-  readonly host: Host;
-  readonly pools: readonly HugepagePool[];
+  readonly desc: FakeHost;
+  readonly host: HostView;
+  readonly pools: readonly HugepageCounters[];
 }
 
 /** Size of the 2 MiB pool on every node: room for every reservation a ledger here makes. */
@@ -27,14 +28,14 @@ export const SMALL_PAGE_KB = 2048;
  * siblings). The pool is every CPU but core 0 (the host's housekeeping core). Every node has a
  * 2 MiB pool of a million pages and a 1 GiB pool of 64.
  */
-export function describeHost(shape: HostShape): HostDescription {
+export function describeHost(shape: HostShape): FakeHost {
   const threads = 2;
   const coresPerNode = shape.cpus / (shape.nodes * threads);
   if (!Number.isInteger(coresPerNode) || coresPerNode < 1) {
     throw new RangeError(`no host of ${shape.cpus} CPUs on ${shape.nodes} nodes with whole 2-thread cores`);
   }
   const pool = CpuSet.range(0, shape.cpus - 1).difference(CpuSet.of(0, shape.cpus / threads));
-  return host({
+  return fakeHost({
     nodes: shape.nodes,
     coresPerNode,
     threads,
@@ -50,7 +51,7 @@ export function describeHost(shape: HostShape): HostDescription {
 export function syntheticHost(shape: HostShape): SyntheticHost {
   const desc = describeHost(shape);
   const topology = topologyOf(desc);
-  return { shape, desc, host: hostOf(topology), pools: desc.hugepages };
+  return { shape, desc, host: hostView(topology), pools: desc.hugepages };
 }
 
 export function serviceName(i: number): string {

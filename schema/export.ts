@@ -1,10 +1,7 @@
 // Writes the contract as files: one JSON Schema per method's params and result, and openrpc.json.
-// `node dist/schema/export.js --out DIR` (make schema uses --out schema; the output is committed).
+// `epa-orchestrator schema --out DIR` runs it (make schema writes into schema/, which is committed).
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { METHODS } from './methods.js';
 import { buildOpenRpc, plainSchema } from './openrpc.js';
 
@@ -52,28 +49,4 @@ export async function writeSchemaFiles(outDir: string): Promise<string[]> {
     written.push(target);
   }
   return written;
-}
-
-async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } }, strict: true });
-  if (values.out === undefined) {
-    process.stderr.write('usage: node dist/schema/export.js --out DIR\n');
-    process.exitCode = 2;
-    return;
-  }
-  const written = await writeSchemaFiles(values.out);
-  process.stdout.write(`wrote ${written.length} files under ${values.out}\n`);
-}
-
-// Run as a script, not when imported (schema/index.ts re-exports this module).
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && existsSync(entry) && import.meta.url === pathToFileURL(realpathSync(entry)).href;
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`schema export failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  });
 }

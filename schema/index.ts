@@ -1,8 +1,9 @@
-// The API contract: schemas and types of every method, error codes, validators, OpenRPC.
+// The API contract: schemas and types of every method, error codes, validators, OpenRPC. Importing
+// it does nothing but define them: validators compile when first used, and the file export is its
+// own module (export.ts), which only `make schema` and the `schema` command load.
 export * from './common.js';
 export * from './methods.js';
 export * from './errors.js';
 export { validateParams, validateResult, toIssues } from './validate.js';
 export type { Validated } from './validate.js';
 export { buildOpenRpc, plainSchema, OPENRPC_VERSION, API_VERSION } from './openrpc.js';
-export { renderSchemaFiles, writeSchemaFiles, JSON_SCHEMA_DRAFT } from './export.js';

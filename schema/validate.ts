@@ -1,4 +1,4 @@
-// ajv validators for every method's params and result, compiled once when this module loads.
+// ajv validators for every method's params and result, each compiled once, when first used.
 // Values are never coerced or changed: a string "4" is not the integer 4.
 import { Ajv } from 'ajv';
 import type { ErrorObject as AjvError, ValidateFunction } from 'ajv';
@@ -11,27 +11,29 @@ export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly
 // verbose: errors carry their schema, so a union can be reported by its description.
 const ajv = new Ajv({ allErrors: true, coerceTypes: false, strict: true, verbose: true });
 
-const paramValidators = new Map<string, ValidateFunction>(METHODS.map((m) => [m.name, ajv.compile(m.params)]));
-// The daemon never checks its own results; tests do, so those validators compile on first use.
-const resultValidators = new Map<string, ValidateFunction>();
+type Part = 'params' | 'result';
+const compiled = new Map<string, ValidateFunction>();
 
-function resultValidator(method: string): ValidateFunction | undefined {
-  const cached = resultValidators.get(method);
-  if (cached !== undefined) return cached;
-  const definition = METHODS.find((m) => m.name === method);
-  if (definition === undefined) return undefined;
-  const validate = ajv.compile(definition.result);
-  resultValidators.set(method, validate);
+/** The validator of a method's params or result, compiled the first time it is asked for. */
+function validatorOf(method: string, part: Part): ValidateFunction | undefined {
+  const key = `${method} ${part}`;
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    const definition = METHODS.find((m) => m.name === method);
+    if (definition === undefined) return undefined;
+    validate = ajv.compile(definition[part]);
+    compiled.set(key, validate);
+  }
   return validate;
 }
 
 export function validateParams<M extends MethodName>(method: M, value: unknown): Validated<ParamsOf<M>> {
-  return run(paramValidators.get(method), method, value);
+  return run(validatorOf(method, 'params'), method, value);
 }
 
-/** Checks what a handler answers; the integration tests run every result through it. */
+/** Checks what a handler answers; the daemon never does, the tests run every result through it. */
 export function validateResult<M extends MethodName>(method: M, value: unknown): Validated<ResultOf<M>> {
-  return run(resultValidator(method), method, value);
+  return run(validatorOf(method, 'result'), method, value);
 }
 
 function run<T>(validate: ValidateFunction | undefined, method: string, value: unknown): Validated<T> {

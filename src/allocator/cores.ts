@@ -15,7 +15,7 @@ import type {
   ReleaseServiceResult,
 } from '../../schema/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
-import { type Host, type Plan, type Pool, policyOf, poolNamed, totals, withCpus } from './host.js';
+import { type HostView, type Plan, type Pool, policyOf, poolNamed, totals, withCpus } from './host-view.js';
 import { pickByCores, placeCount } from './placement.js';
 
 /** SPEC's default for `num_of_cores: 0` on a free pool of p CPUs (at least one CPU when any is free). */
@@ -30,7 +30,7 @@ interface Claim {
 }
 
 /** The pool a request names, and the service's record, which may not hold CPUs in another pool. */
-function claim(host: Host, ledger: Ledger, service: string, poolName: string | undefined): Claim {
+function claim(host: HostView, ledger: Ledger, service: string, poolName: string | undefined): Claim {
   const pool = poolNamed(host, poolName);
   const record = ledger.recordOf(service);
   if (!record.cpus.isEmpty() && record.pool !== pool.name) throw DomainErrors.poolConflict(record.pool);
@@ -60,7 +60,7 @@ function replace(ledger: Ledger, service: string, record: ServiceRecord): Ledger
 
 /** Sets the service's CPUs to exactly `count` automatic CPUs of the pool, or releases them on -1. */
 function placeAutomatic(
-  host: Host,
+  host: HostView,
   ledger: Ledger,
   service: string,
   count: number,
@@ -82,7 +82,7 @@ function placeAutomatic(
   return { next, pool, cpus, free };
 }
 
-export function allocateCores(host: Host, ledger: Ledger, p: AllocateCoresParams): Plan<AllocateCoresResult> {
+export function allocateCores(host: HostView, ledger: Ledger, p: AllocateCoresParams): Plan<AllocateCoresResult> {
   const { next, pool, cpus, free } = placeAutomatic(host, ledger, p.service_name, p.num_of_cores, p);
   return {
     next,
@@ -100,7 +100,7 @@ export function allocateCores(host: Host, ledger: Ledger, p: AllocateCoresParams
 }
 
 export function allocateCoresPercent(
-  host: Host,
+  host: HostView,
   ledger: Ledger,
   p: AllocateCoresPercentParams,
 ): Plan<AllocateCoresPercentResult> {
@@ -120,7 +120,7 @@ export function allocateCoresPercent(
   };
 }
 
-function numaNode(host: Host, nodeId: number) {
+function numaNode(host: HostView, nodeId: number) {
   if (!host.topology.numaAvailable) throw DomainErrors.numaTopologyUnavailable();
   const node = host.topology.nodes.find((n) => n.id === nodeId);
   if (!node) throw DomainErrors.numaNodeNotFound(nodeId);
@@ -128,7 +128,7 @@ function numaNode(host: Host, nodeId: number) {
 }
 
 export function allocateNumaCores(
-  host: Host,
+  host: HostView,
   ledger: Ledger,
   p: AllocateNumaCoresParams,
 ): Plan<AllocateNumaCoresResult> {
@@ -204,7 +204,7 @@ function byOwner(ledger: Ledger, cpus: CpuSet): [string, CpuSet][] {
  * The claim of a release: as any other request's, except that naming the service's own pool
  * works even when that pool is no longer configured (a release always works).
  */
-function releaseClaim(host: Host, ledger: Ledger, service: string, poolName: string | undefined): Claim {
+function releaseClaim(host: HostView, ledger: Ledger, service: string, poolName: string | undefined): Claim {
   const record = ledger.recordOf(service);
   const name = poolName ?? DEFAULT_POOL;
   if (!host.pools.has(name as PoolName) && !record.cpus.isEmpty() && record.pool === name) {
@@ -214,7 +214,7 @@ function releaseClaim(host: Host, ledger: Ledger, service: string, poolName: str
 }
 
 /** Releases every CPU and hugepage reservation; a service holding CPUs in another pool is refused. */
-export function releaseService(host: Host, ledger: Ledger, p: ReleaseServiceParams): Plan<ReleaseServiceResult> {
+export function releaseService(host: HostView, ledger: Ledger, p: ReleaseServiceParams): Plan<ReleaseServiceResult> {
   const { pool, record } = releaseClaim(host, ledger, p.service_name, p.pool);
   const next = ledger.withChanges(new Map([[p.service_name, null]]));
   return {

@@ -7,13 +7,13 @@ import type {
   GetMemoryInfoParams,
   GetMemoryInfoResult,
 } from '../../schema/index.js';
-import type { HugepagePool } from '../topology/index.js';
+import type { HugepageCounters } from '../topology/index.js';
 import type { HugepageReservation, Ledger } from './ledger.js';
-import type { Host, Plan } from './host.js';
+import type { HostView, Plan } from './host-view.js';
 import { perLedger } from './memo.js';
 
 /** Pages of (node, size) that may still be reserved: max(0, min(free_kernel, total − reserved)). */
-export function freeHugepages(pool: HugepagePool, ledger: Ledger): number {
+export function freeHugepages(pool: HugepageCounters, ledger: Ledger): number {
   return Math.max(0, Math.min(pool.free_kernel, pool.total - ledger.reserved(pool.node_id, pool.size_kb)));
 }
 
@@ -29,9 +29,9 @@ function withReservation(
 }
 
 export function allocateHugepages(
-  host: Host,
+  host: HostView,
   ledger: Ledger,
-  pools: readonly HugepagePool[],
+  pools: readonly HugepageCounters[],
   p: AllocateHugepagesParams,
 ): Plan<AllocateHugepagesResult> {
   const record = ledger.recordOf(p.service_name);
@@ -88,9 +88,9 @@ const allocationsByNode = perLedger((ledger: Ledger, _key: object): NodeAllocati
 const NO_KEY = {};
 
 export function memoryInfo(
-  host: Host,
+  host: HostView,
   ledger: Ledger,
-  pools: readonly HugepagePool[],
+  pools: readonly HugepageCounters[],
   p: GetMemoryInfoParams,
 ): GetMemoryInfoResult {
   const allocations = allocationsByNode(ledger, NO_KEY);

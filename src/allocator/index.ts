@@ -1,10 +1,10 @@
 export { Ledger, EMPTY_RECORD, isEmptyRecord, hugepageKey } from './ledger.js';
 export type { HugepageReservation, LedgerChanges, PoolName, PreemptionPolicy, ServiceRecord } from './ledger.js';
-export { hostOf, poolNamed, policyOf, totals } from './host.js';
-export type { Host, HostOptions, Plan, Pool } from './host.js';
+export { hostView, poolNamed, policyOf, totals } from './host-view.js';
+export type { HostView, HostViewOptions, Plan, Pool } from './host-view.js';
 export { allocateCores, allocateCoresPercent, allocateNumaCores, releaseService, defaultCoreCount } from './cores.js';
 export { allocateHugepages, memoryInfo, freeHugepages } from './hugepages.js';
-export { listAllocations, topologyView } from './views.js';
+export { listAllocations, topologyView } from './reads.js';
 export { pickByCores, placeCount } from './placement.js';
 export { generalPoolProblem, leftOutProblem } from './pool-config.js';
 export type { GeneralPoolFacts } from './pool-config.js';

@@ -1,5 +1,5 @@
 // The CLI's sentences: an error answer, a failed connection, the demo's instructions. Pure.
-import type { HostDescription } from '../topology/index.js';
+import type { FakeHost } from '../topology/fake/index.js';
 import { formatJson, formatSizeKb } from './table.js';
 
 export interface RpcErrorLike {
@@ -35,7 +35,7 @@ export function shellQuote(word: string): string {
 }
 
 /** One line about a described host: its nodes, pool and per-node hugepages. */
-export function describeHost(host: HostDescription): string {
+export function describeHost(host: FakeHost): string {
   const nodes = host.nodes ?? [];
   const nodeList = nodes.map((n) => `node ${n.id} = ${n.cpus.toString()}`).join(', ');
   const pages = nodes

@@ -55,7 +55,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
     await store.close();
     throw error;
   }
-  const host = orchestrator.host();
+  const host = orchestrator.hostView();
   const general = host.pools.get('general');
   logger.info(
     `serving on ${config.socket}: pool "${host.pool.configured.toString()}" (${host.pool.eligible.size} CPUs), ` +

@@ -9,15 +9,15 @@
 // releases and hugepage calls keep working; SIGHUP tries again.
 import { statSync } from 'node:fs';
 import type { Logger } from 'winston';
-import type { Host, Ledger, Plan, PoolName } from '../allocator/index.js';
-import { generalPoolProblem, hostOf } from '../allocator/index.js';
+import type { HostView, Ledger, Plan, PoolName } from '../allocator/index.js';
+import { generalPoolProblem, hostView } from '../allocator/index.js';
 import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
 import type { App } from '../rpc/index.js';
 import type { LedgerStore } from '../state/index.js';
-import { readHugepageCounters, readOnline, readPresent, readTopology, sysfsLayout, TopologyError } from '../topology/index.js';
-import type { HugepagePool, Topology } from '../topology/index.js';
+import { readHugepageCounters, readOnline, readPresent, readTopology, sysfsPaths, TopologyError } from '../topology/index.js';
+import type { HugepageCounters, Topology } from '../topology/index.js';
 
-export interface HostSource {
+export interface HostConfig {
   readonly sysfs: string;
   /** --cpu-pool: replaces the isolated list. */
   readonly cpuPool?: string;
@@ -47,12 +47,12 @@ interface HostRead {
 
 export class Orchestrator implements App {
   private read: HostRead;
-  private current: Host;
+  private current: HostView;
   private onlineReadAt = 0;
-  private pools: readonly HugepagePool[] | undefined;
+  private pools: readonly HugepageCounters[] | undefined;
 
   constructor(
-    private readonly source: HostSource,
+    private readonly source: HostConfig,
     private readonly store: LedgerStore,
     private readonly logger: Pick<Logger, 'error' | 'warn'>,
   ) {
@@ -66,7 +66,7 @@ export class Orchestrator implements App {
     const { sysfs, cpuPool } = this.source;
     const unavailable: Unavailable = {};
     const pools: Record<'isolated' | 'every', string[]> = { isolated: [], every: [] };
-    const isolatedSources = [sysfsLayout.isolated(sysfs), '--cpu-pool'];
+    const isolatedSources = [sysfsPaths.isolated(sysfs), '--cpu-pool'];
     const onProblem = (problem: TopologyError) => {
       if (isolatedSources.includes(problem.source)) pools.isolated.push(problem.message);
       else if (problem.source.includes('/hugepages')) this.logger.warn(`hugepages of a node are not known: ${problem.message}`);
@@ -100,13 +100,13 @@ export class Orchestrator implements App {
     return { topology, general, unavailable };
   }
 
-  private hostWith(online: CpuSet): Host {
+  private hostWith(online: CpuSet): HostView {
     const { topology, general, unavailable } = this.read;
-    return hostOf(topology, { online, unavailable, ...(general === undefined ? {} : { general }) });
+    return hostView(topology, { online, unavailable, ...(general === undefined ? {} : { general }) });
   }
 
   /** Reads the CPU topology and the pools again (SIGHUP). */
-  reload(): Host {
+  reload(): HostView {
     this.read = this.readHost();
     this.current = this.hostWith(this.read.topology.online);
     this.onlineReadAt = Date.now();
@@ -114,7 +114,7 @@ export class Orchestrator implements App {
   }
 
   /** Re-reads `online` when the last read is older than maxAgeMs; a new host only when it changed. */
-  private refreshOnline(maxAgeMs: number): Host {
+  private refreshOnline(maxAgeMs: number): HostView {
     const now = Date.now();
     if (now - this.onlineReadAt < maxAgeMs) return this.current;
     let online: CpuSet;
@@ -131,7 +131,7 @@ export class Orchestrator implements App {
     return this.current;
   }
 
-  host(): Host {
+  hostView(): HostView {
     return this.refreshOnline(READ_ONLINE_MAX_AGE_MS);
   }
 
@@ -139,7 +139,7 @@ export class Orchestrator implements App {
    * Fresh counters for each call; calls handled in the same event-loop turn (a pipelined burst)
    * share one read, which is as fresh for each of them.
    */
-  hugepagePools(): readonly HugepagePool[] {
+  hugepageCounters(): readonly HugepageCounters[] {
     if (this.pools === undefined) {
       this.pools = readHugepageCounters(this.source.sysfs, this.read.topology.hugepageSizes);
       setImmediate(() => {

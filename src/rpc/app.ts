@@ -1,13 +1,13 @@
 // What a method handler may use: the host as last read, fresh hugepage counters, the durable
 // ledger, and one way to change it. Handlers never see files, sockets or signals.
-import type { Host, Ledger, Plan } from '../allocator/index.js';
-import type { HugepagePool } from '../topology/index.js';
+import type { HostView, Ledger, Plan } from '../allocator/index.js';
+import type { HugepageCounters } from '../topology/index.js';
 
 export interface App {
   /** The host as of the last topology read (start or SIGHUP). */
-  host(): Host;
+  hostView(): HostView;
   /** Hugepage counters, read now: the kernel changes them under the daemon. */
-  hugepagePools(): readonly HugepagePool[];
+  hugepageCounters(): readonly HugepageCounters[];
   /** The ledger as last made durable. */
   ledger(): Ledger;
   /**

@@ -34,46 +34,46 @@ export type Handler<M extends MethodName> = ReadHandler<M> | ChangeHandler<M>;
 export const HANDLERS: { readonly [M in MethodName]: Handler<M> } = {
   allocate_cores: {
     changes: true,
-    plan: (p, app) => (ledger) => allocateCores(app.host(), ledger, p),
+    plan: (p, app) => (ledger) => allocateCores(app.hostView(), ledger, p),
     describe: (r) => `cpus "${r.allocated_cores}" (${r.cores_allocated})`,
   },
   allocate_cores_percent: {
     changes: true,
-    plan: (p, app) => (ledger) => allocateCoresPercent(app.host(), ledger, p),
+    plan: (p, app) => (ledger) => allocateCoresPercent(app.hostView(), ledger, p),
     describe: (r) => `cpus "${r.allocated_cores}" (${r.cores_allocated_count})`,
   },
   allocate_numa_cores: {
     changes: true,
-    plan: (p, app) => (ledger) => allocateNumaCores(app.host(), ledger, p),
+    plan: (p, app) => (ledger) => allocateNumaCores(app.hostView(), ledger, p),
     describe: (r) =>
       `node ${r.numa_node} cpus "${r.cores_allocated}"` +
       r.preempted.map((v) => `, preempted "${v.cores}" from ${v.service_name}`).join(''),
   },
   list_allocations: {
     changes: false,
-    run: (p, app, ledger) => listAllocations(ledger, app.host(), p.pool),
+    run: (p, app, ledger) => listAllocations(ledger, app.hostView(), p.pool),
   },
   get_memory_info: {
     changes: false,
-    run: (p, app, ledger) => memoryInfo(app.host(), ledger, app.hugepagePools(), p),
+    run: (p, app, ledger) => memoryInfo(app.hostView(), ledger, app.hugepageCounters(), p),
   },
   allocate_hugepages: {
     changes: true,
     plan: (p, app) => {
-      const pools = app.hugepagePools();
-      return (ledger) => allocateHugepages(app.host(), ledger, pools, p);
+      const pools = app.hugepageCounters();
+      return (ledger) => allocateHugepages(app.hostView(), ledger, pools, p);
     },
     describe: (r) => r.message,
   },
   release_service: {
     changes: true,
-    plan: (p, app) => (ledger) => releaseService(app.host(), ledger, p),
+    plan: (p, app) => (ledger) => releaseService(app.hostView(), ledger, p),
     describe: (r) =>
       `released cpus "${r.released_cores}"` +
       r.released_hugepages.map((h) => `, ${h.count} × ${h.size_kb} kB on node ${h.node_id}`).join(''),
   },
   get_topology: {
     changes: false,
-    run: (_p, app, ledger) => topologyView(ledger, app.host()),
+    run: (_p, app, ledger) => topologyView(ledger, app.hostView()),
   },
 };

@@ -15,7 +15,7 @@ import { DomainErrors, type DomainError } from '../../schema/index.js';
 import { Ledger } from '../allocator/index.js';
 import type { Plan } from '../allocator/index.js';
 import { StateFileError } from './errors.js';
-import { STATE_FILE, decodeState, encodeState } from './layout.js';
+import { STATE_FILE, decodeState, encodeState } from './state-file.js';
 import { StateLock } from './lock.js';
 import { durableWriter, StateWriteError } from './writer.js';
 import type { DiskOutcome, StateWriter } from './writer.js';

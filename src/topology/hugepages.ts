@@ -1,13 +1,13 @@
-// Hugepage pools per NUMA node. The counters change under the daemon, so they are read fresh on
-// every call that needs them: one directory listing per node and three small files per size.
+// The hugepage counters of each NUMA node. Which sizes a node has is fixed when the kernel boots and is
+// read with the CPU topology; the counters change under the daemon and are read when asked for.
 import { listOptional, readCountFile } from './files.js';
-import { hugepageSizeOf, nodeIdOf, sysfsLayout } from './layout.js';
-import type { HugepageCounter } from './layout.js';
-import type { HugepagePool } from './topology.js';
+import { hugepageSizeOf, nodeIdOf, sysfsPaths } from './sysfs-paths.js';
+import type { HugepageCounter } from './sysfs-paths.js';
+import type { HugepageCounters } from './topology.js';
 
 /** The node ids of the `node<N>` directories, sorted; null when there are none. */
 export function listNodeIds(sysfsRoot: string): number[] | null {
-  const ids = (listOptional(sysfsLayout.nodes(sysfsRoot)) ?? [])
+  const ids = (listOptional(sysfsPaths.nodes(sysfsRoot)) ?? [])
     .map(nodeIdOf)
     .filter((id) => id !== undefined)
     .sort((a, b) => a - b);
@@ -16,26 +16,17 @@ export function listNodeIds(sysfsRoot: string): number[] | null {
 
 /** The hugepage sizes (kB) of a node, sorted; none when its hugepages directory is missing. */
 export function hugepageSizesOn(sysfsRoot: string, node: number): number[] {
-  return (listOptional(sysfsLayout.hugepages(sysfsRoot, node)) ?? [])
+  return (listOptional(sysfsPaths.hugepages(sysfsRoot, node)) ?? [])
     .map(hugepageSizeOf)
     .filter((size) => size !== undefined)
     .sort((a, b) => a - b);
 }
 
 /**
- * The hugepage pools of the given nodes (default: every `node<N>` directory), sorted by node,
- * then size. A node without a hugepages directory, or unknown, contributes none.
- */
-export function readHugepagePools(sysfsRoot: string, nodes?: readonly number[]): HugepagePool[] {
-  const ids = nodes === undefined ? (listNodeIds(sysfsRoot) ?? []) : [...new Set(nodes)].sort((a, b) => a - b);
-  return readHugepageCounters(sysfsRoot, new Map(ids.map((node) => [node, hugepageSizesOn(sysfsRoot, node)])));
-}
-
-/**
  * The counters of pools already known by node and size (the topology lists them at start and on
  * SIGHUP: sizes are fixed at boot), without listing directories: what every hugepage call reads.
  */
-export function readHugepageCounters(sysfsRoot: string, sizes: ReadonlyMap<number, readonly number[]>): HugepagePool[] {
+export function readHugepageCounters(sysfsRoot: string, sizes: ReadonlyMap<number, readonly number[]>): HugepageCounters[] {
   return [...sizes.keys()]
     .sort((a, b) => a - b)
     .flatMap((node) =>
@@ -43,13 +34,12 @@ export function readHugepageCounters(sysfsRoot: string, sizes: ReadonlyMap<numbe
         .sort((a, b) => a - b)
         .map((size) => {
           const count = (counter: HugepageCounter) =>
-            readCountFile(sysfsLayout.hugepageCounter(sysfsRoot, node, size, counter));
+            readCountFile(sysfsPaths.hugepageCounter(sysfsRoot, node, size, counter));
           return Object.freeze({
             node_id: node,
             size_kb: size,
             total: count('nr_hugepages'),
             free_kernel: count('free_hugepages'),
-            surplus: count('surplus_hugepages'),
           });
         }),
     );

@@ -1,11 +1,9 @@
-export type { HugepagePool, NumaNode, PhysicalCore, Topology } from './topology.js';
+// The only sysfs reader: the CPU topology (at start and on SIGHUP) and the hugepage counters. The
+// fake hosts that tests, the bench and the demo write out as sysfs trees are another entry,
+// src/topology/fake, which nothing else in src/ imports.
+export type { HugepageCounters, NumaNode, PhysicalCore, Topology } from './topology.js';
 export { TopologyError } from './errors.js';
 export { readOnline, readPresent, readTopology } from './read.js';
-export { sysfsLayout } from './layout.js';
 export type { ReadOptions } from './read.js';
-export { readHugepageCounters, readHugepagePools } from './hugepages.js';
-export { host, topologyOf } from './fake-host.js';
-export type { HostDescription, HostSpec, HugepageSpec } from './fake-host.js';
-export { tempSysfs, writeSysfs } from './fake-sysfs.js';
-export type { TempSysfs } from './fake-sysfs.js';
-export { SAMPLE_HOST } from './sample-host.js';
+export { sysfsPaths } from './sysfs-paths.js';
+export { readHugepageCounters } from './hugepages.js';

@@ -6,7 +6,7 @@ import type { NodeFacts } from './build.js';
 import { TopologyError } from './errors.js';
 import { cpuListFrom, readCpuListFile } from './files.js';
 import { hugepageSizesOn, listNodeIds } from './hugepages.js';
-import { sysfsLayout } from './layout.js';
+import { sysfsPaths } from './sysfs-paths.js';
 import type { Topology } from './topology.js';
 
 export interface ReadOptions {
@@ -39,7 +39,7 @@ function readNodes(root: string, onProblem: ReadOptions['onProblem']): NodeFacts
   if (ids === null) return null;
   let seen = CpuSet.EMPTY;
   return ids.map((id) => {
-    const path = sysfsLayout.nodeCpulist(root, id);
+    const path = sysfsPaths.nodeCpulist(root, id);
     const cpus = tolerant(
       onProblem,
       () => {
@@ -64,10 +64,10 @@ export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topo
   return buildTopology(
     {
       // With --cpu-pool the isolated file does not matter, so a broken one does not stop the daemon.
-      isolated: cpuPool === undefined ? tolerant(onProblem, () => readCpuListFile(sysfsLayout.isolated(sysfsRoot)), null) : null,
-      online: tolerant(onProblem, () => readCpuListFile(sysfsLayout.online(sysfsRoot)), null),
+      isolated: cpuPool === undefined ? tolerant(onProblem, () => readCpuListFile(sysfsPaths.isolated(sysfsRoot)), null) : null,
+      online: tolerant(onProblem, () => readCpuListFile(sysfsPaths.online(sysfsRoot)), null),
       nodes: readNodes(sysfsRoot, onProblem),
-      siblingsOf: (cpu) => tolerant(onProblem, () => readCpuListFile(sysfsLayout.siblings(sysfsRoot, cpu)), null),
+      siblingsOf: (cpu) => tolerant(onProblem, () => readCpuListFile(sysfsPaths.siblings(sysfsRoot, cpu)), null),
     },
     cpuPool,
   );
@@ -75,10 +75,10 @@ export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topo
 
 /** The `present` file (CPUs that exist, online or not), read to check a general pool; null when missing. */
 export function readPresent(sysfsRoot: string): CpuSet | null {
-  return readCpuListFile(sysfsLayout.present(sysfsRoot));
+  return readCpuListFile(sysfsPaths.present(sysfsRoot));
 }
 
 /** The `online` file alone, read before every change (SPEC §10); null when the host has none. */
 export function readOnline(sysfsRoot: string): CpuSet | null {
-  return readCpuListFile(sysfsLayout.online(sysfsRoot));
+  return readCpuListFile(sysfsPaths.online(sysfsRoot));
 }

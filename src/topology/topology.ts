@@ -15,15 +15,13 @@ export interface PhysicalCore {
   readonly node: number;
 }
 
-export interface HugepagePool {
+export interface HugepageCounters {
   readonly node_id: number;
   readonly size_kb: number;
   /** nr_hugepages */
   readonly total: number;
   /** free_hugepages */
   readonly free_kernel: number;
-  /** surplus_hugepages */
-  readonly surplus: number;
 }
 
 export interface Topology {

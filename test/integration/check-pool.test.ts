@@ -6,14 +6,14 @@
 import { expect } from 'chai';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { checkPool } from '../../src/cli/commands/check-pool.js';
 import { CliError } from '../../src/cli/errors.js';
 import { daemonsPerTest, type TestDaemon } from './harness.js';
 import { runCli } from '../support/process.js';
 
 /** The sample host: 2 nodes × 8 cores × 2 threads (cpu i and i+16 siblings), isolated 2-15,18-31. */
-const HOST = host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31' });
+const HOST = fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31' });
 
 describe('check-pool', () => {
   const start = daemonsPerTest();

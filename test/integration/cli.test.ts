@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SAMPLE_HOST, tempSysfs, type TempSysfs } from '../../src/topology/index.js';
+import { SAMPLE_HOST, tempSysfs, type TempSysfs } from '../../src/topology/fake/index.js';
 
 // This file runs from dist/test/integration/, three levels below the repository root.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

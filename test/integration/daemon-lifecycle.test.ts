@@ -15,7 +15,7 @@ import { startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { StateLockedError } from '../../src/state/errors.js';
 import { SocketInUseError } from '../../src/transport/index.js';
-import { host, writeSysfs } from '../fixtures/host.js';
+import { fakeHost, writeSysfs } from '../fixtures/host.js';
 import { callOk, daemonsPerTest } from './harness.js';
 
 /** Whether something accepts connections on the socket path. */
@@ -195,7 +195,7 @@ describe('daemon: lifecycle, concurrency and durability', () => {
     const d = await start();
     await d.call('allocate_cores', { service_name: 'old', num_of_cores: 4 });
     // The host rebooted with other isolcpus: cores 2 and 3 are no longer isolated.
-    writeSysfs(host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '4-15,20-31' }), d.sysfsPath);
+    writeSysfs(fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '4-15,20-31' }), d.sysfsPath);
     d.daemon.reload();
     const listed = await d.call('list_allocations');
     expect(listed).to.include({ total_available_cpus: 24, remaining_available_cpus: 24, total_allocated_cpus: 4 });

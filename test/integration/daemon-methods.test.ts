@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
 import { writeSysfs } from '../fixtures/host.js';
 import { HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { daemonsPerTest } from './harness.js';
 
 describe('daemon over JSON-RPC: methods', () => {
@@ -303,7 +303,7 @@ describe('daemon over JSON-RPC: methods', () => {
 
       // The kernel's free count drops under the daemon: the next call sees it.
       writeSysfs(
-        host({
+        fakeHost({
           nodes: 4,
           coresPerNode: 2,
           threads: 2,

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { NO_ISOLATED } from '../fixtures/hosts.js';
 import { checked, daemonsPerTest, oneShot, TestDaemon, type TestDaemonOptions } from './harness.js';
 
@@ -305,7 +305,7 @@ describe('daemon: SPEC section 10', () => {
     });
 
     it('reports offline CPUs of the general pool, configured ones included', async () => {
-      const d = await withGeneral({ host: host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-15,17-31' }) });
+      const d = await withGeneral({ host: fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-15,17-31' }) });
       const listed = await d.call('list_allocations', { pool: 'general' });
       expect(listed.cpu_pool).to.deep.equal({
         name: 'general',
@@ -321,7 +321,7 @@ describe('daemon: SPEC section 10', () => {
 
   describe('capability discovery', () => {
     it('is in every list_allocations, on an empty pool too, with the pool as configured', async () => {
-      const d = await start({ host: host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-13,16-31' }) });
+      const d = await start({ host: fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-13,16-31' }) });
       const listed = await d.call('list_allocations', { service_name: 'older-client' });
       expect(listed).to.deep.equal({
         pool: 'isolated',

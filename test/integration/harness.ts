@@ -15,7 +15,7 @@ import { silentLogger } from '../../src/daemon/logger.js';
 import type { StateWriter } from '../../src/state/index.js';
 import { PythonSocket, pythonJson } from '../clients/python-socket.js';
 import { SAMPLE } from '../fixtures/hosts.js';
-import { tempSysfs, type HostDescription, type TempSysfs } from '../fixtures/host.js';
+import { tempSysfs, type FakeHost, type TempSysfs } from '../fixtures/host.js';
 
 export { EpaError, EpaClient };
 
@@ -165,7 +165,7 @@ export async function oneShot(socketPath: string, message: unknown): Promise<Rec
 }
 
 export interface TestDaemonOptions {
-  readonly host?: HostDescription;
+  readonly host?: FakeHost;
   /** Config fields to override (limits, cpuPool, socket, stateDir). */
   readonly config?: Partial<DaemonConfig>;
   /** The state file to start from (its text), as an upgrade would find it. */

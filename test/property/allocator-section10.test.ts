@@ -6,12 +6,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { DEFAULT_POOL, DomainError } from '../../schema/index.js';
 import type { PreemptionPolicy, ResultOf } from '../../schema/index.js';
-import { hostOf, Ledger } from '../../src/allocator/index.js';
+import { hostView, Ledger } from '../../src/allocator/index.js';
 import type { Plan, Pool, ServiceRecord } from '../../src/allocator/index.js';
 import { CpuSet } from '../../src/cpuset/index.js';
 import type { Topology } from '../../src/topology/index.js';
-import { host, topologyOf } from '../fixtures/host.js';
-import type { HostDescription, HostSpec } from '../fixtures/host.js';
+import { fakeHost, topologyOf } from '../fixtures/host.js';
+import type { FakeHost, FakeHostSpec } from '../fixtures/host.js';
 import { apply, list } from '../unit/allocator-harness.js';
 import type { Machine, Request } from '../unit/allocator-harness.js';
 import { hostSpec, request } from './arbitraries.js';
@@ -19,8 +19,8 @@ import { hostSpec, request } from './arbitraries.js';
 const RUNS = { numRuns: 120 };
 const POLICIES = ['legacy', 'non-preemptive'] as const;
 
-const cpuCount = (spec: HostSpec) => spec.nodes * spec.coresPerNode * spec.threads;
-const all = (spec: HostSpec) => Array.from({ length: cpuCount(spec) }, (_, i) => i);
+const cpuCount = (spec: FakeHostSpec) => spec.nodes * spec.coresPerNode * spec.threads;
+const all = (spec: FakeHostSpec) => Array.from({ length: cpuCount(spec) }, (_, i) => i);
 
 /** A step: a request, or the host's `online` file changing to these CPUs. */
 type Step = { readonly request: Request } | { readonly online: readonly number[] };
@@ -57,7 +57,7 @@ function withOptions(base: Request): fc.Arbitrary<Request> {
 }
 
 /** What an earlier boot left: service "old" with some CPUs anywhere, in either pool, of either policy. */
-const leftover = (spec: HostSpec) =>
+const leftover = (spec: FakeHostSpec) =>
   fc
     .record({
       cpus: fc.subarray(all(spec)),
@@ -74,7 +74,7 @@ const leftover = (spec: HostSpec) =>
 
 /** A host with a general pool apart from its isolated one, the ledger it starts from, and up to 30 steps. */
 const scenario = hostSpec.chain((spec) => {
-  const isolated = host(spec).isolated ?? CpuSet.EMPTY;
+  const isolated = fakeHost(spec).isolated ?? CpuSet.EMPTY;
   const others = all(spec).filter((cpu) => !isolated.has(cpu));
   const online: fc.Arbitrary<Step> = fc
     .oneof({ weight: 3, arbitrary: fc.subarray(all(spec), { minLength: Math.max(0, cpuCount(spec) - 3) }) }, { weight: 1, arbitrary: fc.subarray(all(spec)) })
@@ -99,8 +99,8 @@ function attempt(m: Machine, ledger: Ledger, r: Request): Outcome {
   }
 }
 
-function machineOf(desc: HostDescription, topology: Topology, general: CpuSet, online?: CpuSet): Machine {
-  return { host: hostOf(topology, { general, ...(online ? { online } : {}) }), hugepages: desc.hugepages };
+function machineOf(desc: FakeHost, topology: Topology, general: CpuSet, online?: CpuSet): Machine {
+  return { host: hostView(topology, { general, ...(online ? { online } : {}) }), hugepages: desc.hugepages };
 }
 
 const contents = (ledger: Ledger) =>
@@ -247,7 +247,7 @@ function checkViews(m: Machine, ledger: Ledger): void {
 }
 
 interface Scenario {
-  readonly spec: HostSpec;
+  readonly spec: FakeHostSpec;
   readonly general: CpuSet;
   readonly start: Ledger;
   readonly steps: readonly Step[];
@@ -255,7 +255,7 @@ interface Scenario {
 
 /** Runs the steps; `onStep` sees each request with the host of that moment and what it did. */
 function play(s: Scenario, onStep: (m: Machine, before: Ledger, r: Request, outcome: Outcome) => void): Ledger {
-  const desc = host(s.spec);
+  const desc = fakeHost(s.spec);
   const topology = topologyOf(desc);
   let m = machineOf(desc, topology, s.general);
   let ledger = s.start;

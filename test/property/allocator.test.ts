@@ -7,8 +7,8 @@ import { DomainError } from '../../schema/index.js';
 import type { ErrorReason, ResultOf } from '../../schema/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 import type { Ledger, Plan } from '../../src/allocator/index.js';
-import { host } from '../fixtures/host.js';
-import type { HostSpec } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
+import type { FakeHostSpec } from '../fixtures/host.js';
 import { apply, list, machine, memory, topology } from '../unit/allocator-harness.js';
 import type { Machine, Request } from '../unit/allocator-harness.js';
 import { ledgerOf, scenario } from './arbitraries.js';
@@ -249,12 +249,12 @@ function checkPreempted(
 
 /** Runs a scenario on a freshly built host; calls `onStep` after each request with what it did. */
 function play(
-  spec: HostSpec,
+  spec: FakeHostSpec,
   start: Ledger,
   requests: readonly Request[],
   onStep: (m: Machine, before: Ledger, request: Request, outcome: Outcome) => void,
 ): Ledger {
-  const m = machine(host(spec));
+  const m = machine(fakeHost(spec));
   let ledger = start;
   for (const request of requests) {
     const snapshot = contents(ledger);

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { CpuSet } from '../../src/cpuset/index.js';
 import { Ledger } from '../../src/allocator/index.js';
-import type { HostSpec, HugepageSpec } from '../fixtures/host.js';
+import type { FakeHostSpec, HugepageSpec } from '../fixtures/host.js';
 import type { Request } from '../unit/allocator-harness.js';
 
 const SERVICES = ['a', 'b', 'c', 'old'] as const;
@@ -12,7 +12,7 @@ const HUGEPAGE_SIZES = [2048, 1048576] as const;
 const UNKNOWN_SIZE = 4096;
 
 /** How many CPUs a spec describes. */
-function cpuCount(spec: HostSpec): number {
+function cpuCount(spec: FakeHostSpec): number {
   return spec.nodes * spec.coresPerNode * spec.threads;
 }
 
@@ -42,7 +42,7 @@ const rarely = fc.oneof({ weight: 7, arbitrary: fc.constant(false) }, { weight: 
  * A host: 1–4 nodes of 1–8 cores of 1–4 threads, Intel or AMD numbering, a random pool, now and
  * then offline CPUs, no NUMA directories or no sibling lists, random hugepage pools.
  */
-export const hostSpec: fc.Arbitrary<HostSpec> = fc
+export const hostSpec: fc.Arbitrary<FakeHostSpec> = fc
   .record({
     nodes: fc.integer({ min: 1, max: 4 }),
     coresPerNode: fc.integer({ min: 1, max: 8 }),
@@ -77,7 +77,7 @@ export interface Leftover {
   readonly explicit: readonly number[];
 }
 
-function leftover(spec: HostSpec): fc.Arbitrary<Leftover> {
+function leftover(spec: FakeHostSpec): fc.Arbitrary<Leftover> {
   const all = Array.from({ length: cpuCount(spec) }, (_, i) => i);
   return fc.subarray(all).chain((cpus) => fc.subarray(cpus).map((explicit) => ({ cpus, explicit })));
 }
@@ -99,7 +99,7 @@ function count(max: number): fc.Arbitrary<number> {
 }
 
 /** One request of any changing method, with counts around the host's sizes and now and then an unknown node or size. */
-export function request(spec: HostSpec): fc.Arbitrary<Request> {
+export function request(spec: FakeHostSpec): fc.Arbitrary<Request> {
   const n = cpuCount(spec);
   const perNode = spec.coresPerNode * spec.threads;
   const service = fc.constantFrom(...SERVICES);

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCpuList } from '../../src/cpuset/index.js';
-import { host, tempSysfs, writeSysfs, type TempSysfs } from '../fixtures/host.js';
+import { fakeHost, tempSysfs, writeSysfs, type TempSysfs } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { callErr, callOk, EpaClient } from '../integration/harness.js';
 import { ChildDaemon, serveArgs } from './child-daemon.js';
 
 /** The sample host (2 nodes × 8 cores × 2 threads, cpu i and i+16 siblings) with another pool. */
-const samplePool = (pool: string) => host({ nodes: 2, coresPerNode: 8, threads: 2, pool });
+const samplePool = (pool: string) => fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool });
 
 describe('reliability: topology changes on SIGHUP to serve in a child process', function () {
   this.timeout(30_000);

@@ -7,13 +7,13 @@ import type { MethodName, ParamsOf } from '../../schema/index.js';
 import type { ServiceRecord } from '../../src/allocator/index.js';
 import { EpaError, type EpaClient } from '../../src/client/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import type { Random } from './random.js';
 
 const HUGEPAGE_SIZES = [2048, 1048576] as const;
 
 /** 2 nodes × 32 cores × 2 threads (cpu i and i+64 siblings), pool = all but each node's first core. */
-export const WORKLOAD_HOST = host({
+export const WORKLOAD_HOST = fakeHost({
   nodes: 2,
   coresPerNode: 32,
   threads: 2,

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HostDescription } from '../fixtures/host.js';
+import type { FakeHost } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { callErr, callOk, daemonsPerTest, type TestDaemon } from '../integration/harness.js';
 import { FaultyWriter } from '../support/faulty-writer.js';
@@ -18,7 +18,7 @@ describe('reliability: the state file cannot be written', function () {
   let d: TestDaemon;
   let writer: FaultyWriter;
   const start = daemonsPerTest();
-  const faulty = async (host: HostDescription) => {
+  const faulty = async (host: FakeHost) => {
     writer = new FaultyWriter();
     d = await start({ host, writer });
   };

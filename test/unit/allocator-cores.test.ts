@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 import { Ledger } from '../../src/allocator/index.js';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { FOUR_NODE_AMD, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE, SMT4 } from '../fixtures/hosts.js';
 import { after, cores, cpusOf, domainError, list, machine, numa, percent, run } from './allocator-harness.js';
 
@@ -156,7 +156,7 @@ describe('allocator: allocate_cores counts and errors', () => {
   });
 
   it('0 on a free pool of more than 100 CPUs takes P − 16; exactly 100 gives 80', () => {
-    const big = (pool: string) => machine(host({ nodes: 2, coresPerNode: 64, threads: 1, pool }));
+    const big = (pool: string) => machine(fakeHost({ nodes: 2, coresPerNode: 64, threads: 1, pool }));
     const count = (pool: string) =>
       run(big(pool), Ledger.EMPTY, cores('a', 0)).result.cores_allocated;
     expect(count('0-99')).to.equal(80);
@@ -165,7 +165,7 @@ describe('allocator: allocate_cores counts and errors', () => {
   });
 
   it('0 on a free pool of one CPU takes that CPU (at least one), and fails when nothing is free', () => {
-    const one = machine(host({ nodes: 1, coresPerNode: 4, threads: 1, pool: '3' }));
+    const one = machine(fakeHost({ nodes: 1, coresPerNode: 4, threads: 1, pool: '3' }));
     expect(run(one, Ledger.EMPTY, cores('a', 0)).result.allocated_cores).to.equal('3');
     const taken = after(one, [cores('other', 1)]);
     const err = domainError(() => run(one, taken, cores('a', 0)), 'INSUFFICIENT_CPUS');

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { Ledger } from '../../src/allocator/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { after, apply, cores, cpusOf, domainError, list, machine, machineWith, numa, percent, release, run } from './allocator-harness.js';
 
@@ -126,7 +126,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
 
   it('keeps CPUs that were offline when the topology was read (in no node\'s cpulist) once they return', () => {
     // CPUs 9 and 25 (one core) were offline at the read, so no node lists them; now they are back.
-    const readWhileOffline = host({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-8,10-24,26-31' });
+    const readWhileOffline = fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-8,10-24,26-31' });
     const back = machineWith(readWhileOffline, { online: '0-31' });
     const held = Ledger.fromRecords([['vm', { cpus: parseCpuList('9,25'), explicit: CpuSet.EMPTY, policy: 'legacy', pool: 'isolated', hugepages: [] }]]);
     expect(list(back, held).allocations[0]).to.deep.include({ allocated_cores: '9,25', stale_cores: '' });

@@ -9,27 +9,27 @@ import {
   allocateCoresPercent,
   allocateHugepages,
   allocateNumaCores,
-  hostOf,
+  hostView,
   listAllocations,
   memoryInfo,
   releaseService,
   topologyView,
 } from '../../src/allocator/index.js';
-import type { Host, Plan } from '../../src/allocator/index.js';
+import type { HostView, Plan } from '../../src/allocator/index.js';
 import { parseCpuList } from '../../src/cpuset/index.js';
-import type { HugepagePool } from '../../src/topology/index.js';
+import type { HugepageCounters } from '../../src/topology/index.js';
 import { topologyOf } from '../fixtures/host.js';
-import type { HostDescription } from '../fixtures/host.js';
+import type { FakeHost } from '../fixtures/host.js';
 
 /** A host as one request sees it: the topology snapshot and the fresh hugepage counters. */
 export interface Machine {
-  readonly host: Host;
-  readonly hugepages: readonly HugepagePool[];
+  readonly host: HostView;
+  readonly hugepages: readonly HugepageCounters[];
 }
 
-export function machine(desc: HostDescription, cpuPool?: string): Machine {
+export function machine(desc: FakeHost, cpuPool?: string): Machine {
   const options = cpuPool === undefined ? {} : { cpuPool };
-  return { host: hostOf(topologyOf(desc, options)), hugepages: desc.hugepages };
+  return { host: hostView(topologyOf(desc, options)), hugepages: desc.hugepages };
 }
 
 /** What SPEC section 10 adds to a host: a general pool, and `online` read after the topology. */
@@ -41,9 +41,9 @@ export interface MachineOptions {
   readonly online?: string;
 }
 
-export function machineWith(desc: HostDescription, options: MachineOptions): Machine {
+export function machineWith(desc: FakeHost, options: MachineOptions): Machine {
   const topo = topologyOf(desc, options.cpuPool === undefined ? {} : { cpuPool: options.cpuPool });
-  const host = hostOf(topo, {
+  const host = hostView(topo, {
     ...(options.general === undefined ? {} : { general: parseCpuList(options.general) }),
     ...(options.online === undefined ? {} : { online: parseCpuList(options.online) }),
   });

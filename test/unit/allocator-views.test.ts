@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 import { Ledger } from '../../src/allocator/index.js';
-import { host } from '../fixtures/host.js';
+import { fakeHost } from '../fixtures/host.js';
 import { NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import {
   after,
@@ -116,7 +116,7 @@ describe('allocator: list_allocations', () => {
   });
 
   it('keeps every record right across many services and many changes', () => {
-    const big = machine(host({ nodes: 2, coresPerNode: 64, threads: 1, pool: '0-127' }));
+    const big = machine(fakeHost({ nodes: 2, coresPerNode: 64, threads: 1, pool: '0-127' }));
     const names = Array.from({ length: 100 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
     let ledger = after(big, names.map((name) => cores(name, 1)));
     ledger = after(big, names.filter((_, i) => i % 2 === 0).map(release), ledger);

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import type { ResultOf } from '../../schema/index.js';
 import { connectFailure, demoText, describeHost, formatRpcError, shellQuote } from '../../src/cli/messages.js';
 import { cpusWithCount, formatSizeKb, renderTable } from '../../src/cli/table.js';
-import { formatMemory, formatStatus, formatTopology } from '../../src/cli/views.js';
-import { SAMPLE_HOST } from '../../src/topology/index.js';
+import { formatMemory, formatStatus, formatTopology } from '../../src/cli/reports.js';
+import { SAMPLE_HOST } from '../../src/topology/fake/index.js';
 
 // Results as the daemon answers them on the sample host after: nova allocate_cores 4,
 // ovs allocate_numa_cores node 1 × 2, ovs allocate_hugepages node 0 2 MiB × 64.

@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DOMAIN_ERRORS, METHODS, buildOpenRpc, renderSchemaFiles, writeSchemaFiles } from '../../schema/index.js';
+import { renderSchemaFiles, writeSchemaFiles } from '../../schema/export.js';
+import { DOMAIN_ERRORS, METHODS, buildOpenRpc } from '../../schema/index.js';
 
 // This file runs from dist/test/unit/, three levels below the repository root.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const exportCli = join(repoRoot, 'dist', 'schema', 'export.js');
+const bin = join(repoRoot, 'bin', 'epa-orchestrator');
 
 /**
  * A validator for OpenRPC documents. The meta-schema points its JSON Schema definitions at
@@ -167,15 +168,15 @@ describe('schema: exported files', () => {
     }
   });
 
-  it('the CLI writes to --out and refuses to run without it', () => {
+  it('`epa-orchestrator schema` writes to --out and refuses to run without it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'epa-schema-cli-'));
     try {
-      const run = spawnSync(process.execPath, [exportCli, '--out', dir], { encoding: 'utf8' });
+      const run = spawnSync(bin, ['schema', '--out', dir], { encoding: 'utf8' });
       expect(run.status, run.stderr).to.equal(0);
       expect(readFileSync(join(dir, 'openrpc.json'), 'utf8')).to.equal(rendered.get('openrpc.json'));
-      const bare = spawnSync(process.execPath, [exportCli], { encoding: 'utf8' });
+      const bare = spawnSync(bin, ['schema'], { encoding: 'utf8' });
       expect(bare.status).to.equal(2);
-      expect(bare.stderr).to.match(/--out DIR/);
+      expect(bare.stderr).to.match(/--out <dir>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

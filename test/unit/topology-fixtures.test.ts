@@ -4,13 +4,13 @@ import { expect } from 'chai';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CpuSet } from '../../src/cpuset/index.js';
-import { readHugepagePools, readTopology } from '../../src/topology/index.js';
-import { host, plainTopology, tempSysfs, topologyOf, writeSysfs } from '../fixtures/host.js';
-import type { HostDescription, TempSysfs } from '../fixtures/host.js';
+import { readHugepageCounters, readTopology } from '../../src/topology/index.js';
+import { fakeHost, plainTopology, tempSysfs, topologyOf, writeSysfs } from '../fixtures/host.js';
+import type { FakeHost, TempSysfs } from '../fixtures/host.js';
 import * as hosts from '../fixtures/hosts.js';
 
-const coresOf = (desc: HostDescription) => topologyOf(desc).cores.map((c) => c.threads.toString());
-const nodesOf = (desc: HostDescription) => desc.nodes?.map((n) => n.cpus.toString());
+const coresOf = (desc: FakeHost) => topologyOf(desc).cores.map((c) => c.threads.toString());
+const nodesOf = (desc: FakeHost) => desc.nodes?.map((n) => n.cpus.toString());
 
 describe('host description: CPU numbering', () => {
   it('Intel: thread t of core c is cpu c + t·C (cpu i and i+16 siblings on 2 × 8 × 2)', () => {
@@ -21,7 +21,7 @@ describe('host description: CPU numbering', () => {
   it('AMD: core c has the adjacent cpus c·T … c·T + T − 1', () => {
     expect(nodesOf(hosts.FOUR_NODE_AMD)).to.deep.equal(['0-7', '8-15', '16-23', '24-31']);
     expect(coresOf(hosts.FOUR_NODE_AMD)).to.deep.equal(Array.from({ length: 16 }, (_, c) => `${2 * c}-${2 * c + 1}`));
-    const amd4 = host({ nodes: 1, coresPerNode: 2, threads: 4, siblings: 'amd' });
+    const amd4 = fakeHost({ nodes: 1, coresPerNode: 2, threads: 4, siblings: 'amd' });
     expect(coresOf(amd4)).to.deep.equal(['0-3', '4-7']);
   });
 
@@ -35,26 +35,26 @@ describe('host description: CPU numbering', () => {
   });
 
   it('offline CPUs are left out of node cpulists and sibling lists, as the kernel shows them', () => {
-    const desc = host({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-13,16-31' });
+    const desc = fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-13,16-31' });
     expect(nodesOf(desc)).to.deep.equal(['0-7,16-23', '8-13,24-31']);
     expect(desc.siblings.get(30)?.toString()).to.equal('30');
     expect(desc.siblings.has(14)).to.equal(false);
   });
 
   it('the pool defaults to nothing isolated', () => {
-    expect(host({ nodes: 1, coresPerNode: 2, threads: 1 }).isolated?.toString()).to.equal('');
+    expect(fakeHost({ nodes: 1, coresPerNode: 2, threads: 1 }).isolated?.toString()).to.equal('');
   });
 
   it('rejects descriptions that cannot be a host', () => {
-    expect(() => host({ nodes: 0, coresPerNode: 8, threads: 1 })).to.throw(RangeError, /nodes/);
-    expect(() => host({ nodes: 1, coresPerNode: 8, threads: 1.5 })).to.throw(RangeError, /threads/);
+    expect(() => fakeHost({ nodes: 0, coresPerNode: 8, threads: 1 })).to.throw(RangeError, /nodes/);
+    expect(() => fakeHost({ nodes: 1, coresPerNode: 8, threads: 1.5 })).to.throw(RangeError, /threads/);
     const page = { sizeKb: 2048, total: 1, free: 1 };
-    expect(() => host({ nodes: 2, coresPerNode: 1, threads: 1, hugepages: [{ node: 2, ...page }] })).to.throw(RangeError, /node 2/);
-    expect(() => host({ nodes: 1, coresPerNode: 1, threads: 1, noNumaDirs: true, hugepages: [{ node: 0, ...page }] })).to.throw(
+    expect(() => fakeHost({ nodes: 2, coresPerNode: 1, threads: 1, hugepages: [{ node: 2, ...page }] })).to.throw(RangeError, /node 2/);
+    expect(() => fakeHost({ nodes: 1, coresPerNode: 1, threads: 1, noNumaDirs: true, hugepages: [{ node: 0, ...page }] })).to.throw(
       RangeError,
       /node directories/,
     );
-    expect(() => host({ nodes: 1, coresPerNode: 1, threads: 1, hugepages: [{ node: 0, ...page }, { node: 0, ...page }] })).to.throw(
+    expect(() => fakeHost({ nodes: 1, coresPerNode: 1, threads: 1, hugepages: [{ node: 0, ...page }, { node: 0, ...page }] })).to.throw(
       RangeError,
       /twice/,
     );
@@ -73,26 +73,22 @@ describe('host description: the written tree', () => {
     expect(file('devices/system/cpu/cpu3/topology/thread_siblings_list')).to.equal('3,19\n');
     expect(file('devices/system/node/node1/cpulist')).to.equal('8-15,24-31\n');
     const pages = 'devices/system/node/node1/hugepages/hugepages-1048576kB';
-    expect([file(`${pages}/nr_hugepages`), file(`${pages}/free_hugepages`), file(`${pages}/surplus_hugepages`)]).to.deep.equal([
-      '4\n',
-      '4\n',
-      '0\n',
-    ]);
+    expect([file(`${pages}/nr_hugepages`), file(`${pages}/free_hugepages`)]).to.deep.equal(['4\n', '4\n']);
   });
 
   it('rewriting updates the counters in place', () => {
-    const changed: HostDescription = {
+    const changed: FakeHost = {
       ...hosts.SAMPLE,
       hugepages: hosts.SAMPLE.hugepages.map((p) => (p.node_id === 0 && p.size_kb === 2048 ? { ...p, free_kernel: 100 } : p)),
     };
     writeSysfs(changed, tree.path);
     expect(file('devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages')).to.equal('100\n');
-    expect(readHugepagePools(tree.path, [0])[0]?.free_kernel).to.equal(100);
+    expect(readHugepageCounters(tree.path, readTopology(tree.path).hugepageSizes)[0]?.free_kernel).to.equal(100);
     writeSysfs(hosts.SAMPLE, tree.path);
   });
 
   it('leaves out what the description says is missing', () => {
-    const bare = tempSysfs(host({ nodes: 1, coresPerNode: 2, threads: 2, noNumaDirs: true, noIsolated: true, noOnline: true, noSiblings: true }));
+    const bare = tempSysfs(fakeHost({ nodes: 1, coresPerNode: 2, threads: 2, noNumaDirs: true, noIsolated: true, noOnline: true, noSiblings: true }));
     try {
       for (const path of ['devices/system/node', 'devices/system/cpu/isolated', 'devices/system/cpu/online', 'devices/system/cpu/cpu0']) {
         expect(existsSync(join(bare.path, path)), path).to.equal(false);
@@ -111,22 +107,22 @@ describe('host description: the written tree', () => {
 });
 
 describe('topologyOf(desc) equals reading the written tree', () => {
-  const variants: [string, HostDescription, { cpuPool?: string }?][] = [
-    ...Object.entries(hosts).map(([name, desc]) => [name, desc] as [string, HostDescription]),
+  const variants: [string, FakeHost, { cpuPool?: string }?][] = [
+    ...Object.entries(hosts).map(([name, desc]) => [name, desc] as [string, FakeHost]),
     ['SAMPLE with --cpu-pool', hosts.SAMPLE, { cpuPool: '4-7,20-23' }],
-    ['no isolated file', host({ nodes: 2, coresPerNode: 2, threads: 2, noIsolated: true })],
-    ['no online file, some CPUs offline', host({ nodes: 2, coresPerNode: 4, threads: 2, online: '0-5,8-13', noOnline: true, pool: '1-7' })],
-    ['no siblings files', host({ nodes: 2, coresPerNode: 4, threads: 2, noSiblings: true, pool: '2-15' })],
-    ['offline pool CPUs', host({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-29', pool: '2-15,18-31' })],
-    ['no NUMA, offline pool CPUs', host({ nodes: 1, coresPerNode: 4, threads: 2, noNumaDirs: true, online: '0-5', pool: '1-7' })],
-    ['AMD SMT-4 on 3 nodes', host({ nodes: 3, coresPerNode: 2, threads: 4, siblings: 'amd', pool: '4-23' })],
+    ['no isolated file', fakeHost({ nodes: 2, coresPerNode: 2, threads: 2, noIsolated: true })],
+    ['no online file, some CPUs offline', fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, online: '0-5,8-13', noOnline: true, pool: '1-7' })],
+    ['no siblings files', fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, noSiblings: true, pool: '2-15' })],
+    ['offline pool CPUs', fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-29', pool: '2-15,18-31' })],
+    ['no NUMA, offline pool CPUs', fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, noNumaDirs: true, online: '0-5', pool: '1-7' })],
+    ['AMD SMT-4 on 3 nodes', fakeHost({ nodes: 3, coresPerNode: 2, threads: 4, siblings: 'amd', pool: '4-23' })],
   ];
   for (const [name, desc, options] of variants) {
     it(name, () => {
       const tree = tempSysfs(desc);
       try {
         expect(plainTopology(readTopology(tree.path, options))).to.deep.equal(plainTopology(topologyOf(desc, options)));
-        expect(readHugepagePools(tree.path)).to.deep.equal(desc.hugepages);
+        expect(readHugepageCounters(tree.path, readTopology(tree.path).hugepageSizes)).to.deep.equal(desc.hugepages);
       } finally {
         tree.cleanup();
       }
@@ -155,7 +151,7 @@ describe('the sample host', () => {
   });
 
   it('builds a large host in memory quickly (8192 CPUs)', () => {
-    const big = topologyOf(host({ nodes: 4, coresPerNode: 1024, threads: 2, pool: '0-8191' }));
+    const big = topologyOf(fakeHost({ nodes: 4, coresPerNode: 1024, threads: 2, pool: '0-8191' }));
     expect(big.cores).to.have.length(4096);
     expect(big.coreOf(8191)?.threads.equals(CpuSet.of(4095, 8191))).to.equal(true);
     expect(big.nodeOf(8191)).to.equal(3);

@@ -5,12 +5,12 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTopology, TopologyError } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/index.js';
-import { host, tempSysfs } from '../fixtures/host.js';
-import type { HostDescription } from '../fixtures/host.js';
+import { fakeHost, tempSysfs } from '../fixtures/host.js';
+import type { FakeHost } from '../fixtures/host.js';
 import * as hosts from '../fixtures/hosts.js';
 
 /** Writes `desc`, lets `edit` change the tree, reads it back and removes the tree. */
-function readHost(desc: HostDescription, options: { cpuPool?: string } = {}, edit: (root: string) => void = () => {}): Topology {
+function readHost(desc: FakeHost, options: { cpuPool?: string } = {}, edit: (root: string) => void = () => {}): Topology {
   const tree = tempSysfs(desc);
   try {
     edit(tree.path);
@@ -36,8 +36,8 @@ const nodeCpus = (t: Topology) => t.nodes.map((n) => [n.id, n.cpus.toString()]);
 const coreThreads = (t: Topology) => t.cores.map((c) => c.threads.toString());
 
 describe('readTopology: fixture hosts', () => {
-  const cache = new Map<HostDescription, Topology>();
-  const read = (desc: HostDescription) => cache.get(desc) ?? cache.set(desc, readHost(desc)).get(desc)!;
+  const cache = new Map<FakeHost, Topology>();
+  const read = (desc: FakeHost) => cache.get(desc) ?? cache.set(desc, readHost(desc)).get(desc)!;
 
   it('2 nodes × 8 cores × 2 threads, Intel numbering', () => {
     const t = read(hosts.TWO_NODE_INTEL);
@@ -122,14 +122,14 @@ describe('readTopology: fixture hosts', () => {
 
 describe('readTopology: missing files (SPEC §2)', () => {
   it('no isolated file: empty pool', () => {
-    const t = readHost(host({ nodes: 1, coresPerNode: 4, threads: 2, noIsolated: true }));
+    const t = readHost(fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, noIsolated: true }));
     expect(t.pool.isEmpty()).to.equal(true);
     expect(t.poolSource).to.equal('isolated');
   });
 
   it('no online file: the union of the node cpulists', () => {
     // CPUs 6, 7, 14, 15 are offline, so the nodes do not list them: online is not "every CPU".
-    const t = readHost(host({ nodes: 2, coresPerNode: 4, threads: 2, online: '0-5,8-13', noOnline: true, pool: '1-7,9-15' }));
+    const t = readHost(fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, online: '0-5,8-13', noOnline: true, pool: '1-7,9-15' }));
     expect(t.online.toString()).to.equal('0-5,8-13');
     expect(nodeCpus(t)).to.deep.equal([
       [0, '0-3,8-11'],
@@ -142,7 +142,7 @@ describe('readTopology: missing files (SPEC §2)', () => {
   });
 
   it('no thread_siblings_list files: every CPU is a core by itself', () => {
-    const t = readHost(host({ nodes: 2, coresPerNode: 4, threads: 2, noSiblings: true, pool: '2-15' }));
+    const t = readHost(fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, noSiblings: true, pool: '2-15' }));
     expect(coreThreads(t)).to.deep.equal(Array.from({ length: 16 }, (_, i) => `${i}`));
     expect(t.cores.map((c) => c.node)).to.deep.equal([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
   });
@@ -167,7 +167,7 @@ describe('readTopology: missing files (SPEC §2)', () => {
     expect(coreThreads(t)).to.deep.equal(Array.from({ length: 8 }, (_, i) => `${i},${i + 8}`));
     expect([...t.hugepageSizes]).to.deep.equal([[0, []]]);
 
-    const offline = readHost(host({ nodes: 1, coresPerNode: 4, threads: 2, noNumaDirs: true, online: '0-5', pool: '1-7' }));
+    const offline = readHost(fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, noNumaDirs: true, online: '0-5', pool: '1-7' }));
     expect(nodeCpus(offline)).to.deep.equal([[0, '0-7']]);
     expect(offline.nodeOf(7)).to.equal(0);
   });
@@ -228,7 +228,7 @@ describe('readTopology: structure', () => {
   });
 
   it('ignores siblings that are neither online nor in the pool', () => {
-    const t = readHost(host({ nodes: 1, coresPerNode: 4, threads: 1, pool: '1-3' }), {}, (root) =>
+    const t = readHost(fakeHost({ nodes: 1, coresPerNode: 4, threads: 1, pool: '1-3' }), {}, (root) =>
       put(root, 'devices/system/cpu/cpu1/topology/thread_siblings_list', '1,40\n'),
     );
     expect(t.coreOf(1)?.threads.toString()).to.equal('1');
@@ -236,7 +236,7 @@ describe('readTopology: structure', () => {
   });
 
   it('pool CPUs that are offline belong to no node and are cores by themselves', () => {
-    const t = readHost(host({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-29', pool: '2-15,18-31' }));
+    const t = readHost(fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-29', pool: '2-15,18-31' }));
     expect(t.online.toString()).to.equal('0-29');
     expect(t.pool.toString()).to.equal('2-15,18-31');
     expect(t.nodeOf(30)).to.equal(-1);
@@ -254,7 +254,7 @@ describe('readTopology: --cpu-pool', () => {
   });
 
   it('may name CPUs that are offline, and an empty pool', () => {
-    const t = readHost(host({ nodes: 1, coresPerNode: 4, threads: 1 }), { cpuPool: '2-5' });
+    const t = readHost(fakeHost({ nodes: 1, coresPerNode: 4, threads: 1 }), { cpuPool: '2-5' });
     expect(t.pool.toString()).to.equal('2-5');
     expect(t.online.toString()).to.equal('0-3');
     expect(coreThreads(t)).to.deep.equal(['0', '1', '2', '3', '4', '5']);

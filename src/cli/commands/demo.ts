@@ -6,7 +6,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { LIMIT_DEFAULTS } from '../../daemon/config.js';
 import { startDaemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../daemon/logger.js';
-import { SAMPLE_HOST, writeSysfs } from '../../topology/index.js';
+import { SAMPLE_HOST, writeSysfs } from '../../topology/fake/index.js';
 import { CliError, messageOf } from '../errors.js';
 import { demoText, describeHost, shellQuote } from '../messages.js';
 import type { DemoRequest } from '../program.js';

@@ -3,7 +3,7 @@ import type { ErrorReason, ResultOf } from '../../../schema/index.js';
 import { EpaError, type EpaClient } from '../../client/index.js';
 import type { ViewRequest } from '../program.js';
 import { formatJson } from '../table.js';
-import { formatMemory, formatStatus, formatTopology } from '../views.js';
+import { formatMemory, formatStatus, formatTopology } from '../reports.js';
 import { withClient } from './session.js';
 
 type Allocations = ResultOf<'list_allocations'>;

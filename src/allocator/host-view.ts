@@ -18,7 +18,7 @@ export interface Pool {
   readonly unavailable: string | null;
 }
 
-export interface Host {
+export interface HostView {
   readonly topology: Topology;
   /** The CPUs online now (re-read before every change; the topology keeps the value at its read). */
   readonly online: CpuSet;
@@ -27,7 +27,7 @@ export interface Host {
   readonly pools: ReadonlyMap<PoolName, Pool>;
 }
 
-export interface HostOptions {
+export interface HostViewOptions {
   /** The general pool (--general-pool), when configured. */
   readonly general?: CpuSet;
   /** The online CPUs when newer than the topology's. */
@@ -36,7 +36,7 @@ export interface HostOptions {
   readonly unavailable?: Readonly<Partial<Record<PoolName, string>>>;
 }
 
-export function hostOf(topology: Topology, options: HostOptions = {}): Host {
+export function hostView(topology: Topology, options: HostViewOptions = {}): HostView {
   const online = options.online ?? topology.online;
   const poolOf = (name: PoolName, source: Pool['source'], configured: CpuSet): Pool => {
     const unavailable = options.unavailable?.[name] ?? null;
@@ -49,7 +49,7 @@ export function hostOf(topology: Topology, options: HostOptions = {}): Host {
 }
 
 /** The pool a request names (the default pool when it names none), or POOL_NOT_FOUND. */
-export function poolNamed(host: Host, name: string | undefined): Pool {
+export function poolNamed(host: HostView, name: string | undefined): Pool {
   const pool = host.pools.get((name ?? DEFAULT_POOL) as PoolName);
   if (!pool) throw DomainErrors.poolNotFound(name ?? DEFAULT_POOL);
   return pool;

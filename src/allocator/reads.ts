@@ -4,11 +4,11 @@ import { CPU_FEATURES, DEFAULT_POOL } from '../../schema/index.js';
 import type { GetTopologyResult, ListAllocationsResult, PoolName } from '../../schema/index.js';
 import { CpuSet } from '../cpuset/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
-import type { Host, Pool } from './host.js';
-import { policyOf, poolNamed, totals } from './host.js';
+import type { HostView, Pool } from './host-view.js';
+import { policyOf, poolNamed, totals } from './host-view.js';
 import { perLedger } from './memo.js';
 
-function nodesHolding(host: Host, cpus: CpuSet): number[] {
+function nodesHolding(host: HostView, cpus: CpuSet): number[] {
   const nodes = new Set<number>();
   for (const cpu of cpus) {
     const node = host.topology.nodeOf(cpu);
@@ -19,7 +19,7 @@ function nodesHolding(host: Host, cpus: CpuSet): number[] {
 
 type Entry = ListAllocationsResult['allocations'][number];
 
-function entryOf(pool: Pool, host: Host, name: string, record: ServiceRecord): Entry {
+function entryOf(pool: Pool, host: HostView, name: string, record: ServiceRecord): Entry {
   return {
     service_name: name,
     allocated_cores: record.cpus.toString(),
@@ -37,9 +37,9 @@ function entryOf(pool: Pool, host: Host, name: string, record: ServiceRecord): E
 // An entry depends only on the host, the service and its record, and a change shares every
 // untouched record with the ledger before it: entries are kept per record, so listing after a
 // change rebuilds only the changed services' entries, not all of them.
-const entryCache = new WeakMap<Host, WeakMap<ServiceRecord, Entry>>();
+const entryCache = new WeakMap<HostView, WeakMap<ServiceRecord, Entry>>();
 
-function cachedEntry(pool: Pool, host: Host, name: string, record: ServiceRecord): Entry {
+function cachedEntry(pool: Pool, host: HostView, name: string, record: ServiceRecord): Entry {
   let byRecord = entryCache.get(host);
   if (!byRecord) {
     byRecord = new WeakMap();
@@ -52,7 +52,7 @@ function cachedEntry(pool: Pool, host: Host, name: string, record: ServiceRecord
   return entry;
 }
 
-function listPool(ledger: Ledger, host: Host, pool: Pool): ListAllocationsResult {
+function listPool(ledger: Ledger, host: HostView, pool: Pool): ListAllocationsResult {
   const listed = ledger.entries().filter(([, record]) => record.pool === pool.name);
   let held = CpuSet.EMPTY;
   for (const [, record] of listed) held = held.union(record.cpus);
@@ -74,16 +74,16 @@ function listPool(ledger: Ledger, host: Host, pool: Pool): ListAllocationsResult
   };
 }
 
-const listIsolated = perLedger((ledger: Ledger, host: Host) => listPool(ledger, host, host.pool));
-const listGeneral = perLedger((ledger: Ledger, host: Host) => listPool(ledger, host, poolNamed(host, 'general')));
+const listIsolated = perLedger((ledger: Ledger, host: HostView) => listPool(ledger, host, host.pool));
+const listGeneral = perLedger((ledger: Ledger, host: HostView) => listPool(ledger, host, poolNamed(host, 'general')));
 
 /** list_allocations of one pool (the default pool when none is named); POOL_NOT_FOUND otherwise. */
-export function listAllocations(ledger: Ledger, host: Host, poolName: string = DEFAULT_POOL): ListAllocationsResult {
+export function listAllocations(ledger: Ledger, host: HostView, poolName: string = DEFAULT_POOL): ListAllocationsResult {
   const pool = poolNamed(host, poolName);
   return (pool.name === ('general' satisfies PoolName) ? listGeneral : listIsolated)(ledger, host);
 }
 
-export const topologyView = perLedger((ledger: Ledger, host: Host): GetTopologyResult => {
+export const topologyView = perLedger((ledger: Ledger, host: HostView): GetTopologyResult => {
   const { topology, pool } = host;
   const free = pool.eligible.difference(ledger.owned);
   return {

@@ -2,12 +2,12 @@
 // use these, so a test tree has exactly the layout the daemon reads.
 import { join } from 'node:path';
 
-export type HugepageCounter = 'nr_hugepages' | 'free_hugepages' | 'surplus_hugepages';
+export type HugepageCounter = 'nr_hugepages' | 'free_hugepages';
 
 const NODE_DIR = /^node(\d+)$/;
 const HUGEPAGE_DIR = /^hugepages-(\d+)kB$/;
 
-export const sysfsLayout = {
+export const sysfsPaths = {
   isolated: (root: string) => join(root, 'devices/system/cpu/isolated'),
   online: (root: string) => join(root, 'devices/system/cpu/online'),
   present: (root: string) => join(root, 'devices/system/cpu/present'),

@@ -4,7 +4,7 @@
 // never guessed at. Writing omits the optional maps when they would be empty, and sorts keys with
 // no spaces, as the Python daemon does.
 import { Ajv } from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
 import { CLOSED, NodeId, POOL_NAMES, PREEMPTION_POLICIES, SizeKb } from '../../schema/index.js';
@@ -45,7 +45,8 @@ export const StateFileSchema = Type.Object(
 );
 export type StateFile = Static<typeof StateFileSchema>;
 
-const validateFile = new Ajv({ strict: true, coerceTypes: false }).compile<StateFile>(StateFileSchema);
+/** Compiled the first time a state file is read, not when this module loads. */
+let validateFile: ValidateFunction<StateFile> | undefined;
 
 type Fail = (problem: string) => never;
 
@@ -61,6 +62,7 @@ export function decodeState(text: string, path: string): Ledger {
   } catch (error) {
     return fail(`it is not valid JSON (${(error as Error).message})`);
   }
+  validateFile ??= new Ajv({ strict: true, coerceTypes: false }).compile<StateFile>(StateFileSchema);
   if (!validateFile(parsed)) return fail(describe(validateFile.errors?.[0]));
   return toLedger(parsed, fail);
 }

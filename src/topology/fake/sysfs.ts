@@ -4,29 +4,28 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { HostDescription } from './fake-host.js';
-import { sysfsLayout } from './layout.js';
-import type { HugepageCounter } from './layout.js';
+import type { FakeHost } from './host.js';
+import { sysfsPaths } from '../sysfs-paths.js';
+import type { HugepageCounter } from '../sysfs-paths.js';
 
 /** Every file of the tree of `desc` under `dir`, with its content. */
-function filesOf(desc: HostDescription, dir: string): Map<string, string> {
+function filesOf(desc: FakeHost, dir: string): Map<string, string> {
   const files = new Map<string, string>();
   const put = (path: string, content: string | number) => files.set(path, `${content}\n`);
-  if (desc.isolated) put(sysfsLayout.isolated(dir), desc.isolated.toString());
-  if (desc.online) put(sysfsLayout.online(dir), desc.online.toString());
-  if (desc.present) put(sysfsLayout.present(dir), desc.present.toString());
-  for (const [cpu, threads] of desc.siblings) put(sysfsLayout.siblings(dir, cpu), threads.toString());
-  for (const node of desc.nodes ?? []) put(sysfsLayout.nodeCpulist(dir, node.id), node.cpus.toString());
+  if (desc.isolated) put(sysfsPaths.isolated(dir), desc.isolated.toString());
+  if (desc.online) put(sysfsPaths.online(dir), desc.online.toString());
+  if (desc.present) put(sysfsPaths.present(dir), desc.present.toString());
+  for (const [cpu, threads] of desc.siblings) put(sysfsPaths.siblings(dir, cpu), threads.toString());
+  for (const node of desc.nodes ?? []) put(sysfsPaths.nodeCpulist(dir, node.id), node.cpus.toString());
   for (const pool of desc.hugepages) {
-    const counter = (name: HugepageCounter) => sysfsLayout.hugepageCounter(dir, pool.node_id, pool.size_kb, name);
+    const counter = (name: HugepageCounter) => sysfsPaths.hugepageCounter(dir, pool.node_id, pool.size_kb, name);
     put(counter('nr_hugepages'), pool.total);
     put(counter('free_hugepages'), pool.free_kernel);
-    put(counter('surplus_hugepages'), pool.surplus);
   }
   return files;
 }
 
-function writeTree(desc: HostDescription, dir: string, replace: boolean): void {
+function writeTree(desc: FakeHost, dir: string, replace: boolean): void {
   const files = filesOf(desc, dir);
   for (const parent of new Set([...files.keys()].map((path) => dirname(path)))) mkdirSync(parent, { recursive: true });
   for (const [path, content] of files) {
@@ -41,7 +40,7 @@ function writeTree(desc: HostDescription, dir: string, replace: boolean): void {
 }
 
 /** Writes (or rewrites) the tree of `desc` under `dir`; files it does not describe are left alone. */
-export function writeSysfs(desc: HostDescription, dir: string): void {
+export function writeSysfs(desc: FakeHost, dir: string): void {
   writeTree(desc, dir, true);
 }
 
@@ -53,7 +52,7 @@ export interface TempSysfs {
 }
 
 /** Writes `desc` into a new temporary directory. */
-export function tempSysfs(desc: HostDescription): TempSysfs {
+export function tempSysfs(desc: FakeHost): TempSysfs {
   const path = mkdtempSync(join(tmpdir(), 'epa-sysfs-'));
   // A new tree has no reader yet: plain writes, no renames.
   writeTree(desc, path, false);

@@ -1,18 +1,17 @@
 // A described host: exactly what its sysfs tree holds, file by file. Tests and the `demo` command
-// describe hosts with `host(...)` and write them out as a fake sysfs tree (fake-sysfs.ts).
-import { CpuSet, parseCpuList } from '../cpuset/index.js';
-import { buildTopology } from './build.js';
-import type { HugepagePool, Topology } from './topology.js';
+// describe hosts with `fakeHost(...)` and write them out as a fake sysfs tree (sysfs.ts).
+import { CpuSet, parseCpuList } from '../../cpuset/index.js';
+import { buildTopology } from '../build.js';
+import type { HugepageCounters, Topology } from '../topology.js';
 
 export interface HugepageSpec {
   readonly node: number;
   readonly sizeKb: number;
   readonly total: number;
   readonly free: number;
-  readonly surplus?: number;
 }
 
-export interface HostSpec {
+export interface FakeHostSpec {
   readonly nodes: number;
   readonly coresPerNode: number;
   /** SMT threads per core. */
@@ -44,7 +43,7 @@ export interface HostSpec {
 }
 
 /** The content of every file of the tree; null where the file is missing. */
-export interface HostDescription {
+export interface FakeHost {
   readonly isolated: CpuSet | null;
   readonly online: CpuSet | null;
   /** CPUs that exist, online or not. */
@@ -54,20 +53,20 @@ export interface HostDescription {
   /** thread_siblings_list of each CPU that has one, by CPU. */
   readonly siblings: ReadonlyMap<number, CpuSet>;
   /** Sorted by node, then size. */
-  readonly hugepages: readonly HugepagePool[];
+  readonly hugepages: readonly HugepageCounters[];
 }
 
 function checkCount(name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`host: ${name} must be an integer ≥ ${min}, got ${value}`);
 }
 
-function hugepagePools(spec: HostSpec): HugepagePool[] {
+function hugepageCounters(spec: FakeHostSpec): HugepageCounters[] {
   const pools = (spec.hugepages ?? []).map((h) => {
     if (spec.noNumaDirs) throw new RangeError('host: hugepages need node directories');
     checkCount('hugepage node', h.node, 0);
     if (h.node >= spec.nodes) throw new RangeError(`host: hugepages on node ${h.node}, which does not exist`);
     checkCount('hugepage size', h.sizeKb, 1);
-    return Object.freeze({ node_id: h.node, size_kb: h.sizeKb, total: h.total, free_kernel: h.free, surplus: h.surplus ?? 0 });
+    return Object.freeze({ node_id: h.node, size_kb: h.sizeKb, total: h.total, free_kernel: h.free });
   });
   pools.sort((a, b) => a.node_id - b.node_id || a.size_kb - b.size_kb);
   pools.forEach((p, i) => {
@@ -79,7 +78,7 @@ function hugepagePools(spec: HostSpec): HugepagePool[] {
   return pools;
 }
 
-export function host(spec: HostSpec): HostDescription {
+export function fakeHost(spec: FakeHostSpec): FakeHost {
   checkCount('nodes', spec.nodes, 1);
   checkCount('coresPerNode', spec.coresPerNode, 1);
   checkCount('threads', spec.threads, 1);
@@ -109,7 +108,7 @@ export function host(spec: HostSpec): HostDescription {
     present: spec.noPresent ? null : all,
     nodes: spec.noNumaDirs ? null : Object.freeze(nodes),
     siblings,
-    hugepages: Object.freeze(hugepagePools(spec)),
+    hugepages: Object.freeze(hugepageCounters(spec)),
   });
 }
 
@@ -117,7 +116,7 @@ export function host(spec: HostSpec): HostDescription {
  * The topology the daemon would read from `desc` written out as a sysfs tree, built in memory
  * through the reader's own builder (tests and benchmarks use it without touching disk).
  */
-export function topologyOf(desc: HostDescription, cpuPool?: CpuSet): Topology {
+export function topologyOf(desc: FakeHost, cpuPool?: CpuSet): Topology {
   return buildTopology(
     {
       isolated: desc.isolated,
