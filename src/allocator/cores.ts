@@ -19,7 +19,7 @@ import { type HostView, type Plan, type Pool, policyOf, poolNamed, totals, withC
 import { pickByCores, placeCount } from './placement.js';
 
 /** SPEC's default for `num_of_cores: 0` on a free pool of p CPUs (at least one CPU when any is free). */
-export function defaultCoreCount(p: number): number {
+function defaultCoreCount(p: number): number {
   const n = p <= 100 ? Math.floor(0.8 * p) : p - 16;
   return p > 0 ? Math.max(1, n) : 1;
 }

@@ -13,7 +13,7 @@ import type { HostView, Plan } from './host-view.js';
 import { perLedger } from './memo.js';
 
 /** Pages of (node, size) that may still be reserved: max(0, min(free_kernel, total − reserved)). */
-export function freeHugepages(pool: HugepageCounters, ledger: Ledger): number {
+function freeHugepages(pool: HugepageCounters, ledger: Ledger): number {
   return Math.max(0, Math.min(pool.free_kernel, pool.total - ledger.reserved(pool.node_id, pool.size_kb)));
 }
 

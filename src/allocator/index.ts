@@ -1,10 +1,8 @@
-export { Ledger, EMPTY_RECORD, isEmptyRecord, hugepageKey } from './ledger.js';
-export type { HugepageReservation, LedgerChanges, PoolName, PreemptionPolicy, ServiceRecord } from './ledger.js';
-export { hostView, poolNamed, policyOf, totals } from './host-view.js';
-export type { HostView, HostViewOptions, Plan, Pool } from './host-view.js';
-export { allocateCores, allocateCoresPercent, allocateNumaCores, releaseService, defaultCoreCount } from './cores.js';
-export { allocateHugepages, memoryInfo, freeHugepages } from './hugepages.js';
+export { Ledger } from './ledger.js';
+export type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord } from './ledger.js';
+export { hostView, policyOf, totals } from './host-view.js';
+export type { HostView, Plan, Pool } from './host-view.js';
+export { allocateCores, allocateCoresPercent, allocateNumaCores, releaseService } from './cores.js';
+export { allocateHugepages, memoryInfo } from './hugepages.js';
 export { listAllocations, topologyView } from './reads.js';
-export { pickByCores, placeCount } from './placement.js';
 export { generalPoolProblem, leftOutProblem } from './pool-config.js';
-export type { GeneralPoolFacts } from './pool-config.js';

@@ -35,11 +35,11 @@ export const EMPTY_RECORD: ServiceRecord = Object.freeze({
 });
 
 /** A record that holds nothing is not kept in the ledger. */
-export function isEmptyRecord(record: ServiceRecord): boolean {
+function isEmptyRecord(record: ServiceRecord): boolean {
   return record.cpus.isEmpty() && record.hugepages.length === 0;
 }
 
-export function hugepageKey(nodeId: number, sizeKb: number): string {
+function hugepageKey(nodeId: number, sizeKb: number): string {
   return `${nodeId}:${sizeKb}`;
 }
 

@@ -30,7 +30,3 @@ export function parseCpuList(text: string): CpuSet {
   }
   return result;
 }
-
-export function formatCpuList(set: CpuSet): string {
-  return set.toString();
-}

@@ -105,14 +105,6 @@ export class CpuSet implements Iterable<number> {
     return new CpuSet(trimmed(words));
   }
 
-  with(cpu: number): CpuSet {
-    return this.union(CpuSet.of(cpu));
-  }
-
-  without(cpu: number): CpuSet {
-    return this.has(cpu) ? this.difference(CpuSet.of(cpu)) : this;
-  }
-
   intersects(other: CpuSet): boolean {
     const n = Math.min(this.words.length, other.words.length);
     for (let i = 0; i < n; i++) if ((this.words[i]! & other.words[i]!) !== 0) return true;
@@ -161,23 +153,6 @@ export class CpuSet implements Iterable<number> {
       if (word !== 0) return (w << 5) + 31 - Math.clz32(word);
     }
     return -1;
-  }
-
-  /** The n lowest CPUs of the set (all of it when n ≥ size). */
-  lowest(n: number): CpuSet {
-    if (n >= this.size) return this;
-    const words = new Uint32Array(this.words.length);
-    let left = n;
-    for (let w = 0; w < this.words.length && left > 0; w++) {
-      let word = this.words[w]!;
-      while (word !== 0 && left > 0) {
-        const bit = word & -word;
-        words[w]! |= bit;
-        word ^= bit;
-        left--;
-      }
-    }
-    return new CpuSet(trimmed(words));
   }
 
   *[Symbol.iterator](): Iterator<number> {

@@ -1,2 +1,2 @@
 export { CpuSet, MAX_CPUS } from './cpuset.js';
-export { CpuListError, parseCpuList, formatCpuList } from './cpulist.js';
+export { CpuListError, parseCpuList } from './cpulist.js';

@@ -10,7 +10,6 @@ import { Orchestrator } from './orchestrator.js';
 
 export interface Daemon {
   readonly socketPath: string;
-  readonly orchestrator: Orchestrator;
   /** Re-reads the CPU topology (SIGHUP); a bad read keeps the old one and throws. */
   reload(): void;
   /** Stops accepting, finishes in-flight requests and writes, removes the socket. */
@@ -64,7 +63,6 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
   );
   return {
     socketPath: config.socket,
-    orchestrator,
     reload() {
       const next = orchestrator.reload();
       const stale = store.view().owned.difference(next.pool.eligible);

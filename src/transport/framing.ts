@@ -41,11 +41,6 @@ export class MessageReader {
     return (this.#inValue || this.#skipping) && !this.#failed;
   }
 
-  /** Bytes held for the incomplete message: never more than the limit. */
-  get bufferedBytes(): number {
-    return this.#held;
-  }
-
   /**
    * Feeds one chunk. After an 'oversized' event the reader is spent: that message and all later
    * input are dropped, since the connection is closed after its reply.

@@ -9,13 +9,12 @@ import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Ledger, Plan } from '../../src/allocator/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { StateLockedError } from '../../src/state/errors.js';
 import { SocketInUseError } from '../../src/transport/index.js';
 import { fakeHost, writeSysfs } from '../fixtures/host.js';
+import { FaultyWriter } from '../support/faulty-writer.js';
 import { callOk, daemonsPerTest } from './harness.js';
 
 /** Whether something accepts connections on the socket path. */
@@ -158,32 +157,24 @@ describe('daemon: lifecycle, concurrency and durability', () => {
   });
 
   it('on stop, answers a request in flight, makes it durable, then removes the socket', async () => {
-    const d = await start();
+    const writer = new FaultyWriter();
+    const d = await start({ writer });
     const client = await d.client();
-    // Hold changes at the door of the ledger until the test lets them through.
-    const orchestrator = d.daemon.orchestrator;
-    const change = orchestrator.change.bind(orchestrator);
-    let entered!: () => void;
-    const inFlight = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    orchestrator.change = async <R>(plan: (ledger: Ledger) => Plan<R>): Promise<R> => {
-      entered();
-      await gate;
-      return change(plan);
-    };
-
-    const reply = callOk(client, 'allocate_cores', { service_name: 'slow', num_of_cores: 3 });
-    await inFlight;
-    const stopping = d.stop();
-    let stopped = false;
-    void stopping.then(() => (stopped = true));
-    await sleep(50);
-    expect(stopped, 'stop waits for the request in flight').to.equal(false);
-    expect(existsSync(d.socketPath), 'no new connections while stopping').to.equal(false);
-    release();
+    // Hold the change's write until the stop has begun.
+    writer.hold();
+    const events: string[] = [];
+    const reply = callOk(client, 'allocate_cores', { service_name: 'slow', num_of_cores: 3 }).then((result) => {
+      events.push('answered');
+      return result;
+    });
+    await writer.held();
+    const stopping = d.stop().then(() => events.push('stopped'));
+    expect(existsSync(d.socketPath), 'no new connections once stopping').to.equal(false);
+    expect(events, 'nothing answered or stopped yet').to.deep.equal([]);
+    writer.release();
     expect((await reply).allocated_cores).to.equal('2-3,18');
     await stopping;
+    expect(events, 'stop waits for the request in flight').to.deep.equal(['answered', 'stopped']);
 
     await d.restart();
     expect((await d.call('list_allocations')).allocations.map((a) => [a.service_name, a.allocated_cores])).to.deep.equal([
