@@ -1,5 +1,5 @@
 // Hugepage reservations (SPEC section 4): tracking only, the kernel pools are never changed.
-// Kernel counters are passed in fresh for every call; reservations come from the ledger.
+// Kernel counters are passed in (fresh for a change); reservations come from the ledger.
 import { DomainErrors } from '../../schema/index.js';
 import type {
   AllocateHugepagesParams,
@@ -10,7 +10,7 @@ import type {
 import type { HugepageCounters } from '../topology/index.js';
 import type { HugepageReservation, Ledger } from './ledger.js';
 import type { HostView, Plan } from './host-view.js';
-import { perLedger } from './memo.js';
+import { Memo } from '../memo/index.js';
 
 /** Pages of (node, size) that may still be reserved: max(0, min(free_kernel, total − reserved)). */
 function freeHugepages(pool: HugepageCounters, ledger: Ledger): number {
@@ -31,7 +31,7 @@ function withReservation(
 export function allocateHugepages(
   host: HostView,
   ledger: Ledger,
-  pools: readonly HugepageCounters[],
+  counters: readonly HugepageCounters[],
   p: AllocateHugepagesParams,
 ): Plan<AllocateHugepagesResult> {
   const record = ledger.recordOf(p.service_name);
@@ -58,7 +58,7 @@ export function allocateHugepages(
     return current ? answer(update(0), 'Removed recorded hugepage allocation') : answer(ledger, 'No existing record to remove');
   }
   if (!host.topology.nodes.some((n) => n.id === p.node_id)) throw DomainErrors.hugepageNodeNotFound(p.node_id);
-  const pool = pools.find((h) => h.node_id === p.node_id && h.size_kb === p.size_kb);
+  const pool = counters.find((h) => h.node_id === p.node_id && h.size_kb === p.size_kb);
   if (!pool) throw DomainErrors.hugepageSizeNotFound(p.node_id, p.size_kb);
 
   const delta = p.hugepages_requested - (current?.count ?? 0);
@@ -70,34 +70,41 @@ export function allocateHugepages(
   );
 }
 
-type NodeAllocations = Map<number, Record<string, Record<string, number>>>;
+type NumaHugepages = GetMemoryInfoResult['numa_hugepages'];
 
-/** Reservations per node: {service: {"<size_kb>": count}}; once per ledger. */
-const allocationsByNode = perLedger((ledger: Ledger, _key: object): NodeAllocations => {
-  const byNode: NodeAllocations = new Map();
-  for (const [service, record] of ledger.entries()) {
-    for (const h of record.hugepages) {
-      const node = byNode.get(h.node_id) ?? {};
-      const sizes = (node[service] ??= {});
-      sizes[String(h.size_kb)] = h.count;
-      byNode.set(h.node_id, node);
-    }
-  }
-  return byNode;
-});
-const NO_KEY = {};
+const byCounters = new Memo<[Ledger, HostView, readonly HugepageCounters[]], NumaHugepages>();
+const unnamed = new Memo<[NumaHugepages], GetMemoryInfoResult>();
 
+/**
+ * get_memory_info. The answer depends on the ledger, the host and the counters read, so it is
+ * made once per such triple (the counters of a read are reused for 100 ms) and, for a caller that
+ * names no service, reused whole.
+ */
 export function memoryInfo(
   host: HostView,
   ledger: Ledger,
-  pools: readonly HugepageCounters[],
+  counters: readonly HugepageCounters[],
   p: GetMemoryInfoParams,
 ): GetMemoryInfoResult {
-  const allocations = allocationsByNode(ledger, NO_KEY);
-  const nodeIds = new Set([...host.topology.nodes.map((n) => n.id), ...pools.map((h) => h.node_id), ...allocations.keys()]);
-  const numa_hugepages: GetMemoryInfoResult['numa_hugepages'] = {};
+  const numa_hugepages = byCounters.get([ledger, host, counters], () => numaHugepages(host, ledger, counters));
+  if (p.service_name === undefined) return unnamed.get([numa_hugepages], () => ({ service_name: '', numa_hugepages }));
+  return { service_name: p.service_name, numa_hugepages };
+}
+
+function numaHugepages(host: HostView, ledger: Ledger, counters: readonly HugepageCounters[]): NumaHugepages {
+  // Reservations per node: {service: {"<size_kb>": count}}.
+  const allocations = new Map<number, Record<string, Record<string, number>>>();
+  for (const [service, record] of ledger.entries()) {
+    for (const h of record.hugepages) {
+      const node = allocations.get(h.node_id) ?? {};
+      (node[service] ??= {})[String(h.size_kb)] = h.count;
+      allocations.set(h.node_id, node);
+    }
+  }
+  const nodeIds = new Set([...host.topology.nodes.map((n) => n.id), ...counters.map((h) => h.node_id), ...allocations.keys()]);
+  const result: NumaHugepages = {};
   for (const id of [...nodeIds].sort((a, b) => a - b)) {
-    const capacity = pools
+    const capacity = counters
       .filter((h) => h.node_id === id)
       .sort((a, b) => a.size_kb - b.size_kb)
       .map((h) => ({
@@ -107,7 +114,7 @@ export function memoryInfo(
         free_kernel: h.free_kernel,
         reserved: ledger.reserved(h.node_id, h.size_kb),
       }));
-    numa_hugepages[`node${id}`] = { capacity, allocations: allocations.get(id) ?? {} };
+    result[`node${id}`] = { capacity, allocations: allocations.get(id) ?? {} };
   }
-  return { service_name: p.service_name ?? '', numa_hugepages };
+  return result;
 }

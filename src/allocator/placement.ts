@@ -1,22 +1,7 @@
 // Which CPUs, per SPEC section 5. Each concern is one named step; every order is a key chain that
 // ends on the id, so the same input always gives the same CPUs.
 import { CpuSet } from '../cpuset/index.js';
-import type { NumaNode, PhysicalCore, Topology } from '../topology/index.js';
-
-/**
- * A core's threads as a plain list, made once per core: its CpuSet spans every word up to its
- * highest thread (Intel numbering puts siblings thousands of CPUs apart), a list is 2–4 numbers.
- */
-const threadLists = new WeakMap<PhysicalCore, readonly number[]>();
-
-function threadsOf(core: PhysicalCore): readonly number[] {
-  let list = threadLists.get(core);
-  if (!list) {
-    list = core.threads.toArray();
-    threadLists.set(core, list);
-  }
-  return list;
-}
+import type { NumaNode, Topology } from '../topology/index.js';
 
 /**
  * Step 3: picks k CPUs of candidates: whole physical cores (lowest id first) while a whole core
@@ -33,7 +18,7 @@ export function pickByCores(topology: Topology, candidates: CpuSet, k: number): 
   let left = k;
   for (const cpu of candidates) {
     const core = topology.coreOf(cpu);
-    const threads = core ? threadsOf(core) : [cpu];
+    const threads = core ? core.threadList : [cpu];
     const id = threads[0] ?? cpu;
     if (seen.has(id)) continue;
     seen.add(id);

@@ -1,12 +1,12 @@
-// The read-only answers: list_allocations and get_topology. Both are computed once per
-// (ledger, host) and reused by every read until the next change.
+// The read-only answers: list_allocations and get_topology. Both are computed once per ledger and
+// host view, and reused (frozen) by every read until the next change or re-read of the host.
 import { CPU_FEATURES, DEFAULT_POOL } from '../../schema/index.js';
-import type { GetTopologyResult, ListAllocationsResult, PoolName } from '../../schema/index.js';
+import type { GetTopologyResult, ListAllocationsResult } from '../../schema/index.js';
 import { CpuSet } from '../cpuset/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
 import type { HostView, Pool } from './host-view.js';
 import { policyOf, poolNamed, totals } from './host-view.js';
-import { perLedger } from './memo.js';
+import { Memo } from '../memo/index.js';
 
 function nodesHolding(host: HostView, cpus: CpuSet): number[] {
   const nodes = new Set<number>();
@@ -34,23 +34,12 @@ function entryOf(pool: Pool, host: HostView, name: string, record: ServiceRecord
   };
 }
 
-// An entry depends only on the host, the service and its record, and a change shares every
-// untouched record with the ledger before it: entries are kept per record, so listing after a
-// change rebuilds only the changed services' entries, not all of them.
-const entryCache = new WeakMap<HostView, WeakMap<ServiceRecord, Entry>>();
-
-function cachedEntry(pool: Pool, host: HostView, name: string, record: ServiceRecord): Entry {
-  let byRecord = entryCache.get(host);
-  if (!byRecord) {
-    byRecord = new WeakMap();
-    entryCache.set(host, byRecord);
-  }
-  const hit = byRecord.get(record);
-  if (hit?.service_name === name) return hit;
-  const entry = entryOf(pool, host, name, record);
-  byRecord.set(record, entry);
-  return entry;
-}
+/**
+ * An entry depends only on the host view and the service's record (a record belongs to one service),
+ * and a change shares every untouched record with the ledger before it: listing after a change
+ * builds only the changed services' entries again.
+ */
+const entries = new Memo<[HostView, ServiceRecord], Entry>();
 
 function listPool(ledger: Ledger, host: HostView, pool: Pool): ListAllocationsResult {
   const listed = ledger.entries().filter(([, record]) => record.pool === pool.name);
@@ -61,7 +50,7 @@ function listPool(ledger: Ledger, host: HostView, pool: Pool): ListAllocationsRe
     total_allocations: listed.length,
     total_allocated_cpus: held.size,
     ...totals(pool, ledger),
-    allocations: listed.map(([name, record]) => cachedEntry(pool, host, name, record)),
+    allocations: listed.map(([name, record]) => entries.get([host, record], () => entryOf(pool, host, name, record))),
     supported_cpu_features: [...CPU_FEATURES],
     cpu_pool: {
       name: pool.name,
@@ -74,16 +63,21 @@ function listPool(ledger: Ledger, host: HostView, pool: Pool): ListAllocationsRe
   };
 }
 
-const listIsolated = perLedger((ledger: Ledger, host: HostView) => listPool(ledger, host, host.pool));
-const listGeneral = perLedger((ledger: Ledger, host: HostView) => listPool(ledger, host, poolNamed(host, 'general')));
+const lists = new Memo<[Ledger, HostView, Pool], ListAllocationsResult>();
 
 /** list_allocations of one pool (the default pool when none is named); POOL_NOT_FOUND otherwise. */
 export function listAllocations(ledger: Ledger, host: HostView, poolName: string = DEFAULT_POOL): ListAllocationsResult {
   const pool = poolNamed(host, poolName);
-  return (pool.name === ('general' satisfies PoolName) ? listGeneral : listIsolated)(ledger, host);
+  return lists.get([ledger, host, pool], () => listPool(ledger, host, pool));
 }
 
-export const topologyView = perLedger((ledger: Ledger, host: HostView): GetTopologyResult => {
+const topologies = new Memo<[Ledger, HostView], GetTopologyResult>();
+
+export function topologyView(ledger: Ledger, host: HostView): GetTopologyResult {
+  return topologies.get([ledger, host], () => topologyOf(ledger, host));
+}
+
+function topologyOf(ledger: Ledger, host: HostView): GetTopologyResult {
   const { topology, pool } = host;
   const free = pool.eligible.difference(ledger.owned);
   return {
@@ -103,4 +97,4 @@ export const topologyView = perLedger((ledger: Ledger, host: HostView): GetTopol
       };
     }),
   };
-});
+}

@@ -18,6 +18,7 @@ import type { Logger } from 'winston';
 import { DomainError, JSONRPC_ERRORS, METHOD_NAMES, isMethodName, validateParams } from '../../schema/index.js';
 import type { MethodName, ParamsOf, ResultOf } from '../../schema/index.js';
 import type { Ledger } from '../allocator/index.js';
+import { Memo } from '../memo/index.js';
 import type { Reply } from '../transport/index.js';
 import type { App } from './app.js';
 import { HANDLERS, type ChangeHandler, type ReadHandler } from './handlers.js';
@@ -71,16 +72,12 @@ const ignore = (): void => undefined;
  * The JSON text of each result object, kept as long as the object lives: reads answer with the
  * object memoised for the current ledger, so its text is made once per change, not once per call.
  */
-const resultText = new WeakMap<object, string>();
+const resultTexts = new Memo<[object], string>();
 
 function serialize(response: JSONRPCResponse): string {
   const result: unknown = response.result;
   if (response.error !== undefined || typeof result !== 'object' || result === null) return JSON.stringify(response);
-  let text = resultText.get(result);
-  if (text === undefined) {
-    text = JSON.stringify(result);
-    resultText.set(result, text);
-  }
+  const text = resultTexts.get([result], () => JSON.stringify(result));
   return `{"jsonrpc":"2.0","id":${JSON.stringify(response.id)},"result":${text}}`;
 }
 

@@ -80,7 +80,7 @@ export function buildTopology(facts: HostFacts, cpuPool?: CpuSet): Topology {
   }
   // `known` is walked in order and a core's id is its lowest CPU, so cores come out sorted.
   const cores: readonly PhysicalCore[] = Object.freeze(
-    [...members].map(([id, threads]) => Object.freeze({ id, threads: CpuSet.from(threads), node: nodeOf(id) })),
+    [...members].map(([id, threads]) => Object.freeze({ id, threads: CpuSet.from(threads), threadList: Object.freeze(threads), node: nodeOf(id) })),
   );
   const coreOfCpu = new Array<PhysicalCore | undefined>(known.last() + 1).fill(undefined);
   for (const core of cores) for (const cpu of core.threads) coreOfCpu[cpu] = core;

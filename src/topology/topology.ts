@@ -12,6 +12,11 @@ export interface PhysicalCore {
   readonly id: number;
   /** All SMT threads of the core (thread_siblings_list). */
   readonly threads: CpuSet;
+  /**
+   * The same threads as a sorted list: a core's CpuSet spans every word up to its highest thread
+   * (Intel numbering puts siblings thousands of CPUs apart), a list is 2–4 numbers to walk.
+   */
+  readonly threadList: readonly number[];
   readonly node: number;
 }
 

@@ -1,0 +1,1 @@
+export { Memo, deepFreeze } from './memo.js';
