@@ -36,9 +36,8 @@ const REPLY_PREFIX = /^\{"jsonrpc":"2\.0","id":(\d+),"(result|error)"/;
 
 /** The request body of the n-th request of connection `lane`. */
 function requestOf(task: LoadTask, lane: number, n: number): string {
-  if (task.mix === 'read') {
-    return n % 2 === 0 ? '"method":"list_allocations","params":{}' : '"method":"get_memory_info","params":{}';
-  }
+  if (task.mix === 'list') return '"method":"list_allocations","params":{}';
+  if (task.mix === 'memory') return '"method":"get_memory_info","params":{}';
   const service = `"service_name":"bench-w${lane}"`;
   const node = lane % task.nodes;
   // Each call changes something: the count toggles between 1 and 2 on every second call of a kind.

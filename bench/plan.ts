@@ -4,7 +4,8 @@ import type { Budget } from './stats.js';
 import type { HostShape } from './synthetic.js';
 
 export type Mode = 'full' | 'smoke';
-export type Mix = 'read' | 'write';
+/** What the load asks: list_allocations, get_memory_info, or changes. */
+export type Mix = 'list' | 'memory' | 'write';
 
 export interface SocketPlan {
   readonly connections: readonly number[];

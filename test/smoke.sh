@@ -72,7 +72,7 @@ ok get_topology '{}' | check get_topology \
   'r.pool === "2-15,18-31" && r.online === "0-31" && r.numa_nodes.length === 2 && r.numa_nodes[1].cpus === "8-15,24-31"'
 refused get_topology '{"verbose":true}' -32602 'Invalid params'
 
-# allocate_cores: the example of SPEC §5
+# allocate_cores: the placement example of docs/architecture.md
 ok allocate_cores '{"service_name":"nova","num_of_cores":4}' | check allocate_cores \
   'r.allocated_cores === "2-3,18-19" && r.cores_allocated === 4 && r.shared_cpus === "4-15,20-31" && r.remaining_available_cpus === 24'
 refused allocate_cores '{"service_name":"glance","num_of_cores":25}' -32002 \
@@ -162,7 +162,7 @@ rc=0
 grep -qF "$socket" "$work/err" || fail "second serve: the message does not name the socket: $(cat "$work/err")"
 [[ -S $socket ]] || fail "second serve removed the first daemon's socket"
 
-# The last change: the example of SPEC §5 again, nova grows from 4 to 6 CPUs and keeps its own
+# The last change: that example again, nova grows from 4 to 6 CPUs and keeps its own
 ok allocate_cores '{"service_name":"nova","num_of_cores":6}' | check "allocate_cores again" 'r.allocated_cores === "2-4,18-20"'
 
 # SIGTERM: exit 0, socket removed, the last change on disk

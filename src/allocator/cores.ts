@@ -1,4 +1,4 @@
-// The CPU methods of SPEC sections 4 and 10 as pure plans: (host, ledger, params) → (next ledger,
+// The CPU methods (docs/api.md) as pure plans: (host, ledger, params) → (next ledger,
 // result), or a DomainError that leaves everything as it was.
 import { CpuSet } from '../cpuset/index.js';
 import { DEFAULT_POOL, DomainErrors } from '../../schema/index.js';
@@ -18,7 +18,7 @@ import type { Ledger, ServiceRecord } from './ledger.js';
 import { type HostView, type Plan, type Pool, policyOf, poolNamed, totals, withCpus } from './host-view.js';
 import { pickByCores, placeCount } from './placement.js';
 
-/** SPEC's default for `num_of_cores: 0` on a free pool of p CPUs (at least one CPU when any is free). */
+/** The default share (`num_of_cores: 0`) of a free pool of p CPUs; at least one CPU when any is free. */
 function defaultCoreCount(p: number): number {
   const n = p <= 100 ? Math.floor(0.8 * p) : p - 16;
   return p > 0 ? Math.max(1, n) : 1;

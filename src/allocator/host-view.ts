@@ -32,7 +32,7 @@ export interface HostViewOptions {
   readonly general?: CpuSet;
   /** The online CPUs when newer than the topology's. */
   readonly online?: CpuSet;
-  /** Pools that must hand out nothing, with the reason (SPEC section 10, degraded start). */
+  /** Pools that must hand out nothing, with the reason (docs/architecture.md, degraded start). */
   readonly unavailable?: Readonly<Partial<Record<PoolName, string>>>;
 }
 

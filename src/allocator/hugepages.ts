@@ -1,4 +1,4 @@
-// Hugepage reservations (SPEC section 4): tracking only, the kernel pools are never changed.
+// Hugepage reservations (docs/api.md): tracking only, the kernel pools are never changed.
 // Kernel counters are passed in (fresh for a change); reservations come from the ledger.
 import { DomainErrors } from '../../schema/index.js';
 import type {

@@ -1,5 +1,5 @@
-// Which CPUs, per SPEC section 5. Each concern is one named step; every order is a key chain that
-// ends on the id, so the same input always gives the same CPUs.
+// Which CPUs (docs/architecture.md, placement). Each concern is one named step; every order is a
+// key chain that ends on the id, so the same input always gives the same CPUs.
 import { CpuSet } from '../cpuset/index.js';
 import type { NumaNode, Topology } from '../topology/index.js';
 

@@ -1,4 +1,4 @@
-// Whether a general pool (SPEC section 10) can be used: what `serve` checks before offering one
+// Whether a general pool can be used: what `serve` checks before offering one
 // and what `check-pool` (the snap's configure hook) checks before the option is committed. Pure.
 import type { CpuSet } from '../cpuset/index.js';
 import type { Ledger } from './ledger.js';

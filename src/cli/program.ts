@@ -1,8 +1,9 @@
-// The command line's grammar (SPEC §9): commands, flags, their EPA_* variables and defaults.
+// The command line's grammar: commands, flags, their EPA_* variables and defaults.
 // It turns what was typed into typed requests for the actions and does no I/O of its own, so
 // tests can parse real argv and environments against recording actions.
 import { Argument, Command, Option } from 'commander';
-import { LIMIT_DEFAULTS, defaultSocketPath, defaultStateDir } from '../daemon/config.js';
+import { defaultSocketPath, defaultStateDir } from '../daemon/config.js';
+import { TRANSPORT_DEFAULTS } from '../transport/index.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../daemon/log-options.js';
 import { jsonParams, octalMode, positiveInteger } from './parse.js';
@@ -97,24 +98,24 @@ function serveOptions(): Option[] {
     new Option('--socket-mode <mode>', 'file mode of the socket (octal)')
       .env('EPA_SOCKET_MODE')
       .argParser(octalMode)
-      .default(LIMIT_DEFAULTS.socketMode, '0660'),
+      .default(TRANSPORT_DEFAULTS.socketMode, '0660'),
     new Option('--socket-group <group>', 'group (name or gid) that owns the socket').env('EPA_SOCKET_GROUP'),
     new Option('--max-message-bytes <n>', 'largest accepted message')
       .env('EPA_MAX_MESSAGE_BYTES')
       .argParser(positiveInteger)
-      .default(LIMIT_DEFAULTS.maxMessageBytes),
+      .default(TRANSPORT_DEFAULTS.maxMessageBytes),
     new Option('--max-connections <n>', 'most simultaneous connections')
       .env('EPA_MAX_CONNECTIONS')
       .argParser(positiveInteger)
-      .default(LIMIT_DEFAULTS.maxConnections),
+      .default(TRANSPORT_DEFAULTS.maxConnections),
     new Option('--partial-timeout-ms <ms>', 'close a connection whose incomplete message is older than this')
       .env('EPA_PARTIAL_TIMEOUT_MS')
       .argParser(positiveInteger)
-      .default(LIMIT_DEFAULTS.partialTimeoutMs),
+      .default(TRANSPORT_DEFAULTS.partialTimeoutMs),
     new Option('--idle-timeout-ms <ms>', 'close a connection idle for this long')
       .env('EPA_IDLE_TIMEOUT_MS')
       .argParser(positiveInteger)
-      .default(LIMIT_DEFAULTS.idleTimeoutMs),
+      .default(TRANSPORT_DEFAULTS.idleTimeoutMs),
     new Option('--log-level <level>', 'least severe level logged').env('EPA_LOG_LEVEL').choices(LOG_LEVELS).default('info'),
     new Option('--log-format <format>', 'text for a terminal, json for collectors, journal for journald (also when JOURNAL_STREAM is set)')
       .env('EPA_LOG_FORMAT')

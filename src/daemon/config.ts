@@ -1,27 +1,26 @@
-// Daemon settings with the defaults of SPEC sections 3 and 8. Each one can come from a flag or
+// Daemon settings and the defaults of the socket and state paths. Each one can come from a flag or
 // its EPA_* variable; the command line resolves those, this file only knows the defaults.
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import type { TransportLimits } from '../transport/index.js';
 
-export interface DaemonConfig {
+/**
+ * The limits default to TRANSPORT_DEFAULTS (src/transport/limits.ts); the in-flight cap, which
+ * also caps a batch, has no flag and stays at its default.
+ */
+export interface DaemonConfig extends Omit<TransportLimits, 'maxInFlightPerConnection'> {
   readonly socket: string;
   /** A listening socket passed by systemd (LISTEN_FDS): served instead of binding `socket`. */
   readonly listenFd?: number;
-  /** File mode of the socket (default 0o660). */
-  readonly socketMode: number;
   readonly socketGroup?: string;
   readonly stateDir: string;
   readonly sysfs: string;
   /** Replaces `isolated` as the pool (cpulist). */
   readonly cpuPool?: string;
-  /** The general pool (cpulist), SPEC section 10; must not overlap the default pool. */
+  /** The general pool (cpulist); must not overlap the default pool. */
   readonly generalPool?: string;
   /** The general pool's setting could not be read (snapctl failed): offered with no CPU, for this reason. */
   readonly generalPoolUnknown?: string;
-  readonly maxMessageBytes: number;
-  readonly maxConnections: number;
-  readonly partialTimeoutMs: number;
-  readonly idleTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -39,11 +38,3 @@ export function defaultStateDir(env: Env = process.env, root = isRoot()): string
   if (root) return '/var/lib/epa-orchestrator';
   return join(env.XDG_STATE_HOME ?? join(env.HOME ?? tmpdir(), '.local', 'state'), 'epa-orchestrator');
 }
-
-export const LIMIT_DEFAULTS = {
-  socketMode: 0o660,
-  maxMessageBytes: 1024 * 1024,
-  maxConnections: 1024,
-  partialTimeoutMs: 10_000,
-  idleTimeoutMs: 300_000,
-} as const;

@@ -4,7 +4,8 @@ import type { Logger } from 'winston';
 import { buildOpenRpc } from '../../schema/index.js';
 import { Dispatcher } from '../rpc/index.js';
 import { LedgerStore, type StateWriter } from '../state/index.js';
-import { checkSocketMode, prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
+import type { Clock } from '../clock/index.js';
+import { TRANSPORT_DEFAULTS, checkSocketMode, prepareSocketPath, startServer, type SocketServer } from '../transport/index.js';
 import type { DaemonConfig } from './config.js';
 import { Orchestrator } from './orchestrator.js';
 
@@ -20,6 +21,8 @@ export interface Daemon {
 export interface DaemonOptions {
   /** Replaces the durable file writer of the state store (tests inject write faults with it). */
   readonly writer?: StateWriter;
+  /** Replaces the system clock: the ages of what was read, the connections' timeouts (tests move it by hand). */
+  readonly clock?: Clock;
 }
 
 export async function startDaemon(config: DaemonConfig, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
@@ -31,9 +34,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
   let server: SocketServer;
   let orchestrator: Orchestrator;
   try {
-    orchestrator = new Orchestrator(config, store, logger);
+    orchestrator = new Orchestrator(config, store, logger, options.clock);
     const openrpc = buildOpenRpc();
-    const dispatcher = new Dispatcher(orchestrator, () => openrpc);
+    const inFlight = TRANSPORT_DEFAULTS.maxInFlightPerConnection;
+    const dispatcher = new Dispatcher(orchestrator, () => openrpc, inFlight);
     server = await startServer({
       socketPath: config.socket,
       ...(config.listenFd === undefined ? {} : { listenFd: config.listenFd }),
@@ -41,8 +45,10 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
       ...(config.socketGroup === undefined ? {} : { socketGroup: config.socketGroup }),
       maxMessageBytes: config.maxMessageBytes,
       maxConnections: config.maxConnections,
+      maxInFlightPerConnection: inFlight,
       partialTimeoutMs: config.partialTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       logger,
       accept: (conn) => {
         const session = dispatcher.session(conn.logger);

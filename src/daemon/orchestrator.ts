@@ -2,7 +2,7 @@
 // The CPU topology is read at start and on SIGHUP; `online` again before every change (a read may
 // use a value up to a second old), so CPUs that go offline are never handed out.
 //
-// A host that cannot be read whole does not stop the daemon (SPEC section 10, degraded start): a
+// A host that cannot be read whole does not stop the daemon (docs/architecture.md, degraded start): a
 // broken `isolated` file or --cpu-pool makes the isolated pool hand out nothing, a general pool
 // that is malformed, absent or overlapping makes that pool hand out nothing, and any other broken
 // CPU file makes every pool hand out nothing (a wrong topology would place CPUs wrongly). Listings,
@@ -10,6 +10,7 @@
 import { statSync } from 'node:fs';
 import type { Logger } from 'winston';
 import type { HostView, Ledger, Plan, PoolName } from '../allocator/index.js';
+import { systemClock, type Clock } from '../clock/index.js';
 import { generalPoolProblem, hostView } from '../allocator/index.js';
 import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
 import type { App } from '../rpc/index.js';
@@ -30,7 +31,10 @@ export interface HostConfig {
 /** What a read of the host found wrong, per pool: the reason each unavailable pool gives. */
 export type Unavailable = Partial<Record<PoolName, string>>;
 
+/** How old what a read sees of the host may be: `online` (a change reads it again first) … */
 const READ_ONLINE_MAX_AGE_MS = 1000;
+/** … and the hugepage counters (a change reads them again too). */
+const READ_COUNTERS_MAX_AGE_MS = 100;
 
 /** The general pool setting: a cpulist; "isolated" or empty means none (as the snap option). */
 export function generalPoolSetting(text: string | undefined): CpuSet | undefined {
@@ -49,16 +53,17 @@ export class Orchestrator implements App {
   private read: HostRead;
   private current: HostView;
   private onlineReadAt = 0;
-  private pools: readonly HugepageCounters[] | undefined;
+  private counters: { readonly at: number; readonly value: readonly HugepageCounters[] } | undefined;
 
   constructor(
     private readonly source: HostConfig,
     private readonly store: LedgerStore,
     private readonly logger: Pick<Logger, 'error' | 'warn'>,
+    private readonly clock: Clock = systemClock,
   ) {
     this.read = this.readHost();
     this.current = this.hostWith(this.read.topology.online);
-    this.onlineReadAt = Date.now();
+    this.onlineReadAt = clock.now();
   }
 
   /** Reads the topology and the pools, logging at error why a pool hands out nothing. */
@@ -109,13 +114,14 @@ export class Orchestrator implements App {
   reload(): HostView {
     this.read = this.readHost();
     this.current = this.hostWith(this.read.topology.online);
-    this.onlineReadAt = Date.now();
+    this.onlineReadAt = this.clock.now();
+    this.counters = undefined;
     return this.current;
   }
 
   /** Re-reads `online` when the last read is older than maxAgeMs; a new host only when it changed. */
   private refreshOnline(maxAgeMs: number): HostView {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.onlineReadAt < maxAgeMs) return this.current;
     let online: CpuSet;
     try {
@@ -135,18 +141,13 @@ export class Orchestrator implements App {
     return this.refreshOnline(READ_ONLINE_MAX_AGE_MS);
   }
 
-  /**
-   * Fresh counters for each call; calls handled in the same event-loop turn (a pipelined burst)
-   * share one read, which is as fresh for each of them.
-   */
-  hugepageCounters(): readonly HugepageCounters[] {
-    if (this.pools === undefined) {
-      this.pools = readHugepageCounters(this.source.sysfs, this.read.topology.hugepageSizes);
-      setImmediate(() => {
-        this.pools = undefined;
-      });
-    }
-    return this.pools;
+  hugepageCounters(use: 'read' | 'change'): readonly HugepageCounters[] {
+    const now = this.clock.now();
+    const kept = this.counters;
+    if (use === 'read' && kept !== undefined && now - kept.at < READ_COUNTERS_MAX_AGE_MS) return kept.value;
+    const value = Object.freeze(readHugepageCounters(this.source.sysfs, this.read.topology.hugepageSizes));
+    this.counters = { at: now, value };
+    return value;
   }
 
   ledger(): Ledger {

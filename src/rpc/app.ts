@@ -6,8 +6,11 @@ import type { HugepageCounters } from '../topology/index.js';
 export interface App {
   /** The host as of the last topology read (start or SIGHUP). */
   hostView(): HostView;
-  /** Hugepage counters, read now: the kernel changes them under the daemon. */
-  hugepageCounters(): readonly HugepageCounters[];
+  /**
+   * Hugepage counters, which the kernel changes under the daemon: read now for a change; a read
+   * may get counters read a moment ago (at most 100 ms).
+   */
+  hugepageCounters(use: 'read' | 'change'): readonly HugepageCounters[];
   /** The ledger as last made durable. */
   ledger(): Ledger;
   /**

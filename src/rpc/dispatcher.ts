@@ -25,12 +25,6 @@ import { HANDLERS, type ChangeHandler, type ReadHandler } from './handlers.js';
 import { isLegacyMessage, legacyCall, legacyError, legacyResult } from './legacy.js';
 
 const DISCOVER = 'rpc.discover';
-/**
- * Entries per batch. A reply can be hundreds of times its request (rpc.discover: 49 bytes in,
- * 19 kB out), and a 1 MiB batch of them would be answered with 400 MB; this keeps a batch's reply
- * within what one connection may have in flight anyway.
- */
-export const MAX_BATCH = 256;
 
 /** What json-rpc-2.0 hands each method: the outcome its request was admitted with. */
 interface Admitted {
@@ -84,9 +78,16 @@ function serialize(response: JSONRPCResponse): string {
 export class Dispatcher {
   readonly server: JSONRPCServer<Admitted>;
 
+  /**
+   * @param maxBatch Entries per batch. A reply can be hundreds of times its request (rpc.discover:
+   *   49 bytes in, 19 kB out), and a 1 MiB batch of them would be answered with 400 MB; the
+   *   daemon passes the transport's in-flight cap, so a batch's replies weigh what one
+   *   connection may have in flight anyway.
+   */
   constructor(
     readonly app: App,
     readonly openrpc: () => unknown,
+    readonly maxBatch: number,
   ) {
     this.server = new JSONRPCServer<Admitted>({
       // Every thrown error passes here, domain ones included: those are answers, not faults.
@@ -154,8 +155,8 @@ export class Session {
     }
     if (Array.isArray(message)) {
       if (message.length === 0) return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST)) };
-      if (message.length > MAX_BATCH) {
-        const detail = `a batch holds at most ${MAX_BATCH} requests`;
+      if (message.length > this.dispatcher.maxBatch) {
+        const detail = `a batch holds at most ${this.dispatcher.maxBatch} requests`;
         return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST, { detail })) };
       }
       const pending = message.map((request) => this.#request(request));

@@ -1,4 +1,4 @@
-// One entry per method of SPEC section 4: params arrive validated against the method's schema. A
+// One entry per method (docs/api.md): params arrive validated against the method's schema. A
 // change is a plan the session runs through App.change, in the order its connection sent it; a
 // read answers from the ledger the session gives it (the durable one, or the one right after the
 // connection's last change once that change is durable).
@@ -55,13 +55,13 @@ export const HANDLERS: { readonly [M in MethodName]: Handler<M> } = {
   },
   get_memory_info: {
     changes: false,
-    run: (p, app, ledger) => memoryInfo(app.hostView(), ledger, app.hugepageCounters(), p),
+    run: (p, app, ledger) => memoryInfo(app.hostView(), ledger, app.hugepageCounters('read'), p),
   },
   allocate_hugepages: {
     changes: true,
     plan: (p, app) => {
-      const pools = app.hugepageCounters();
-      return (ledger) => allocateHugepages(app.hostView(), ledger, pools, p);
+      const counters = app.hugepageCounters('change');
+      return (ledger) => allocateHugepages(app.hostView(), ledger, counters, p);
     },
     describe: (r) => r.message,
   },

@@ -1,4 +1,4 @@
-// The Python snap's one-shot protocol (SPEC section 7): {"version":"1.0","action":<method>,...}
+// The Python snap's one-shot protocol (docs/api.md): {"version":"1.0","action":<method>,...}
 // answered as the result plus "version":"1.0", or {"version":"1.0","error":"<message>"}. It follows
 // what the Python daemon accepted (pydantic's defaults): unknown members are ignored, null is
 // absent, integers may come as decimal strings, and its own sentences name the errors. What is

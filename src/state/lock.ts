@@ -1,8 +1,8 @@
 // One daemon per state dir. state.lock holds the owner's pid and the boot it ran in; a lock whose
 // owner is gone (no such process, or a previous boot, whose pids mean nothing now) is stale and
 // taken over, so a crashed daemon never leaves the dir stuck. Without flock(2) in Node, two daemons
-// starting at the same instant over a stale lock could both win; the socket check at start (SPEC
-// section 3) is the second guard.
+// starting at the same instant over a stale lock could both win; the socket check at start (a
+// socket another daemon answers on stops it) is the second guard.
 import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateLockedError } from './errors.js';

@@ -1,4 +1,4 @@
-// The state file, in the Python snap's layout (SPEC sections 8 and 10) so an upgrade keeps every
+// The state file, in the Python snap's layout (docs/architecture.md) so an upgrade keeps every
 // allocation. Reading is tolerant of what that daemon wrote (missing sections, "" cpulists, pool
 // and policy entries for every service) and strict on anything ambiguous: such a file is refused,
 // never guessed at. Writing omits the optional maps when they would be empty, and sorts keys with

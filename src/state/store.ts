@@ -3,7 +3,7 @@
 // write then covers them all. A caller hears back only once a write holding its change is durable,
 // and view() shows only durable ledgers, so nothing a reader saw is ever rolled back.
 //
-// A failed write is answered honestly (SPEC section 11): "nothing was changed" only when the disk
+// A failed write is answered honestly: "nothing was changed" only when the disk
 // is known to hold the last saved state. When a write failed after its rename (the file may hold
 // the change), that state is written again before the failure is answered; if that fails too, the
 // answer says the file may hold the change, and the store keeps trying to put the file right (each

@@ -1,6 +1,6 @@
-// The topology snapshot from the raw facts of a sysfs tree, with SPEC §2's meaning for every
-// missing file. Pure: the reader feeds it files, test fixtures feed it a host description, so
-// both get the same rules.
+// The topology snapshot from the raw facts of a sysfs tree, with the meaning of every missing
+// file (docs/architecture.md, reading the host). Pure: the reader feeds it files, test fixtures
+// feed it a host description, so both get the same rules.
 import { CpuSet } from '../cpuset/index.js';
 import type { NumaNode, PhysicalCore, Topology } from './topology.js';
 
@@ -64,7 +64,7 @@ export function buildTopology(facts: HostFacts, cpuPool?: CpuSet): Topology {
   const online = facts.online ?? (facts.nodes ?? []).reduce((all, n) => all.union(n.cpus), CpuSet.EMPTY);
   const pool = cpuPool ?? facts.isolated ?? CpuSet.EMPTY;
   const known = online.union(pool);
-  // Without NUMA directories every CPU counts as node 0 (SPEC §2).
+  // Without NUMA directories every CPU counts as node 0.
   const nodeFacts = facts.nodes ?? [{ id: 0, cpus: known, hugepageSizes: [] }];
   const nodes = Object.freeze(nodeFacts.map(({ id, cpus }) => Object.freeze({ id, cpus })));
   const nodeOfCpu = nodeTable(nodes);

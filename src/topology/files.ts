@@ -1,5 +1,6 @@
-// Reading one sysfs file or directory. A missing file is a value (null), because SPEC §2 gives
-// each missing file a meaning; anything unreadable or malformed is a TopologyError naming it.
+// Reading one sysfs file or directory. A missing file is a value (null), because each missing
+// file has a meaning (docs/architecture.md, reading the host); anything unreadable or malformed
+// is a TopologyError naming it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { CpuListError, parseCpuList } from '../cpuset/index.js';
 import type { CpuSet } from '../cpuset/index.js';

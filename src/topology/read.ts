@@ -1,4 +1,4 @@
-// Reads the host's CPU topology from sysfs (SPEC §2) into a frozen snapshot. Synchronous: it runs
+// Reads the host's CPU topology from sysfs into a frozen snapshot. Synchronous: it runs
 // at start and on SIGHUP only, and reads a few small files per CPU.
 import { CpuSet } from '../cpuset/index.js';
 import { buildTopology } from './build.js';
@@ -78,7 +78,7 @@ export function readPresent(sysfsRoot: string): CpuSet | null {
   return readCpuListFile(sysfsPaths.present(sysfsRoot));
 }
 
-/** The `online` file alone, read before every change (SPEC §10); null when the host has none. */
+/** The `online` file alone, read before every change; null when the host has none. */
 export function readOnline(sysfsRoot: string): CpuSet | null {
   return readCpuListFile(sysfsPaths.online(sysfsRoot));
 }

@@ -1,4 +1,4 @@
-// Where each fact lives under the sysfs root (SPEC §2). The reader and the fake-host writer both
+// Where each fact lives under the sysfs root. The reader and the fake-host writer both
 // use these, so a test tree has exactly the layout the daemon reads.
 import { join } from 'node:path';
 

@@ -2,17 +2,21 @@
 // are still in flight, and writes the replies in request order, each ending in '\n'.
 //
 // Memory per connection stays bounded: while the socket's write buffer is full, or while
-// `maxInFlight` requests await their reply being written, reading pauses and no new request
+// `maxInFlightPerConnection` requests await their reply being written, reading pauses and no new request
 // starts, so a client that never reads its replies only stalls itself. Messages framed beyond that
 // wait in the backlog, at most one chunk's worth since reading is paused meanwhile.
 import type { Socket } from 'node:net';
 import type { Logger } from 'winston';
+import type { Clock, Timer } from '../clock/index.js';
 import { MessageReader, type FrameEvent } from './framing.js';
+import type { TransportLimits } from './limits.js';
 
 export interface ConnectionContext {
   readonly id: number;
   /** A child of the server's logger carrying the connection id. */
   readonly logger: Logger;
+  /** Times the connection's timeouts. */
+  readonly clock: Clock;
 }
 
 /** What to send back for one message. */
@@ -34,12 +38,10 @@ export type ProtocolErrorKind = 'oversized' | 'invalid-json' | 'invalid-utf8';
 /** Returns the reply to a message the transport could not deliver; 'oversized' then closes. */
 export type ProtocolErrorHandler = (kind: ProtocolErrorKind, conn: ConnectionContext) => string;
 
-export interface ConnectionLimits {
-  readonly maxMessageBytes: number;
-  readonly maxInFlight: number;
-  readonly partialTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
+export type ConnectionLimits = Pick<
+  TransportLimits,
+  'maxMessageBytes' | 'maxInFlightPerConnection' | 'partialTimeoutMs' | 'idleTimeoutMs'
+>;
 
 interface Slot {
   done: boolean;
@@ -47,6 +49,8 @@ interface Slot {
   /** Close the connection once this reply is written. */
   last: boolean;
 }
+
+const LF = 0x0a;
 
 export class Connection {
   readonly context: ConnectionContext;
@@ -66,9 +70,15 @@ export class Connection {
   /** Our side is closing: nothing more is written. */
   #ending = false;
   #socketClosed = false;
-  #partialTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
-  #stuckTimer: NodeJS.Timeout | undefined;
+  /**
+   * After an oversized message whose line had not ended: how many more of its bytes are read and
+   * dropped before the socket is closed. Closing on unread input would make the kernel reset the
+   * connection, and a client still writing its message would lose the error reply.
+   */
+  #lingerLeft: number | undefined;
+  #partialTimer: Timer | undefined;
+  #idleTimer: Timer | undefined;
+  #stuckTimer: Timer | undefined;
   readonly #done: Promise<void>;
   #resolveDone: () => void = () => undefined;
 
@@ -108,6 +118,10 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#lingerLeft !== undefined) {
+      this.#drop(chunk);
+      return;
+    }
     if (this.#stopped) return;
     this.#clearIdle();
     const events = this.#reader.push(chunk);
@@ -118,6 +132,7 @@ export class Connection {
 
   /** The peer sent EOF (a one-shot client may half-close and wait): answer, then close. */
   #onPeerEnd(): void {
+    if (this.#lingerLeft !== undefined) this.#stopLingering();
     if (this.#stopped) return;
     for (const event of this.#reader.end()) this.#backlog.push(event);
     this.#stopInput();
@@ -144,7 +159,7 @@ export class Connection {
     for (;;) {
       this.#flush();
       if (this.#ending) return;
-      if (this.#backlog.length === 0 || this.#writeBlocked || this.#slots.length >= this.#limits.maxInFlight) {
+      if (this.#backlog.length === 0 || this.#writeBlocked || this.#slots.length >= this.#limits.maxInFlightPerConnection) {
         break;
       }
       this.#dispatch(this.#backlog.shift()!);
@@ -164,10 +179,11 @@ export class Connection {
     }
     this.context.logger.debug('protocol error', { kind: event.kind, bytes: event.bytes });
     const last = event.kind === 'oversized';
-    if (last) {
+    if (event.kind === 'oversized') {
       this.context.logger.warn('message over the size limit; closing', { bytes: event.bytes });
       this.#stopInput();
       this.#backlog = [];
+      if (event.open) this.#lingerLeft = this.#limits.maxMessageBytes;
     }
     let reply: string;
     try {
@@ -235,13 +251,17 @@ export class Connection {
         this.#socket.uncork();
       });
     }
-    if (!this.#socket.write(text + '\n')) this.#writeBlocked = true;
+    if (!this.#socket.write(text + '\n') && !this.#writeBlocked) {
+      this.#writeBlocked = true;
+      const { logger } = this.context;
+      if (logger.isDebugEnabled()) logger.debug('write buffer full; no new request until the client takes its replies');
+    }
   }
 
-  /** Reads only while the writer keeps up and fewer than maxInFlight replies are outstanding. */
+  /** Reads only while the writer keeps up and fewer than maxInFlightPerConnection replies are outstanding. */
   #updateFlow(): void {
     const read =
-      !this.#stopped && !this.#ending && !this.#writeBlocked && this.#slots.length < this.#limits.maxInFlight;
+      !this.#stopped && !this.#ending && !this.#writeBlocked && this.#slots.length < this.#limits.maxInFlightPerConnection;
     if (read && this.#paused) {
       this.#paused = false;
       this.#socket.resume();
@@ -261,13 +281,13 @@ export class Connection {
     }
     if (this.#partialTimer !== undefined && !restart) return;
     this.#clearPartialTimer();
-    this.#partialTimer = setTimeout(() => {
+    this.#partialTimer = this.context.clock.after(this.#limits.partialTimeoutMs, () => {
       this.#partialTimer = undefined;
       this.context.logger.warn('incomplete message timed out; closing', {
         timeoutMs: this.#limits.partialTimeoutMs,
       });
       this.shutdown();
-    }, this.#limits.partialTimeoutMs);
+    });
   }
 
   /** Idle: no bytes coming in, no request running (a backlog held up by a client not reading counts). */
@@ -276,11 +296,11 @@ export class Connection {
     if (!idle) {
       this.#clearIdle();
     } else if (this.#idleTimer === undefined) {
-      this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = this.context.clock.after(this.#limits.idleTimeoutMs, () => {
         this.#idleTimer = undefined;
         this.context.logger.debug('idle connection closed', { timeoutMs: this.#limits.idleTimeoutMs });
         this.shutdown();
-      }, this.#limits.idleTimeoutMs);
+      });
     }
   }
 
@@ -298,13 +318,30 @@ export class Connection {
     this.#backlog = [];
     this.#clearIdle();
     this.#clearPartialTimer();
-    this.#socket.end(() => this.#socket.destroy());
+    this.#socket.end(() => {
+      if (this.#lingerLeft === undefined) this.#socket.destroy();
+    });
+    if (this.#lingerLeft !== undefined) this.#socket.resume();
     // A client that will not take its last bytes gets as long as it would get to finish a
     // message; then the socket goes, so closing never waits on a client for ever.
-    this.#stuckTimer = setTimeout(() => {
+    this.#stuckTimer = this.context.clock.after(this.#limits.partialTimeoutMs, () => {
       this.context.logger.debug('client not reading its last replies; dropping the connection');
       this.#socket.destroy();
-    }, this.#limits.partialTimeoutMs);
+    });
+  }
+
+  /** Drops input of the oversized message until its line ends or the allowance is spent. */
+  #drop(chunk: Buffer): void {
+    const newline = chunk.indexOf(LF);
+    const left = this.#lingerLeft! - (newline < 0 ? chunk.length : newline);
+    if (newline < 0 && left > 0) this.#lingerLeft = left;
+    else this.#stopLingering();
+  }
+
+  #stopLingering(): void {
+    this.#lingerLeft = undefined;
+    if (this.#ending) this.#socket.destroy();
+    else this.#socket.pause();
   }
 
   #settleIfDone(): void {
@@ -312,19 +349,19 @@ export class Connection {
   }
 
   #clearIdle(): void {
-    clearTimeout(this.#idleTimer);
+    this.#idleTimer?.cancel();
     this.#idleTimer = undefined;
   }
 
   #clearPartialTimer(): void {
-    clearTimeout(this.#partialTimer);
+    this.#partialTimer?.cancel();
     this.#partialTimer = undefined;
   }
 
   #clearTimers(): void {
     this.#clearIdle();
     this.#clearPartialTimer();
-    clearTimeout(this.#stuckTimer);
+    this.#stuckTimer?.cancel();
     this.#stuckTimer = undefined;
   }
 }

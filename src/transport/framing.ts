@@ -1,18 +1,18 @@
-// Splits one connection's byte stream into messages (SPEC §3). A message is one JSON value: it
+// Splits one connection's byte stream into messages (docs/api.md). A message is one JSON value: it
 // ends where the value ends, so several values back to back (`{…}{…}`) are that many messages and
 // a value with no newline after it is answered at once (one-shot clients send one and wait). A
 // newline also ends a message: a value still open there is a syntax error. Bytes that can no
 // longer become JSON are reported at once, and the rest of their line is dropped.
 // Pure: the caller feeds chunks and acts on the returned events.
 import { JsonScanner } from './json-scanner.js';
-
-export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+import { TRANSPORT_DEFAULTS } from './limits.js';
 
 export type FrameEvent =
   | { readonly kind: 'message'; readonly text: string }
   | { readonly kind: 'invalid-json'; readonly bytes: number }
   | { readonly kind: 'invalid-utf8'; readonly bytes: number }
-  | { readonly kind: 'oversized'; readonly bytes: number };
+  /** `open`: the message's line had not ended, so more of it may still be on its way. */
+  | { readonly kind: 'oversized'; readonly bytes: number; readonly open: boolean };
 
 const LF = 0x0a;
 
@@ -32,7 +32,7 @@ export class MessageReader {
   #skipped = 0;
   #failed = false;
 
-  constructor(maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
+  constructor(maxMessageBytes: number = TRANSPORT_DEFAULTS.maxMessageBytes) {
     this.#maxBytes = maxMessageBytes;
   }
 
@@ -106,7 +106,7 @@ export class MessageReader {
     const dropped = (newline < 0 ? chunk.length : newline) - from;
     this.#skipped += dropped;
     if (this.#skipped > this.#maxBytes) {
-      this.#fail(this.#skipped, events);
+      this.#fail(this.#skipped, events, newline < 0);
       return chunk.length;
     }
     if (newline < 0) return chunk.length;
@@ -117,7 +117,7 @@ export class MessageReader {
 
   #hold(tail: Uint8Array, events: FrameEvent[]): void {
     if (this.#held + tail.length > this.#maxBytes) {
-      this.#fail(this.#held + tail.length, events);
+      this.#fail(this.#held + tail.length, events, true);
       return;
     }
     // A copy, so a small tail does not pin the whole chunk it came in.
@@ -129,7 +129,7 @@ export class MessageReader {
   #emit(last: Uint8Array, events: FrameEvent[]): void {
     const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
     if (bytes.length > this.#maxBytes) {
-      this.#fail(bytes.length, events);
+      this.#fail(bytes.length, events, false);
       return;
     }
     this.#reset();
@@ -147,10 +147,10 @@ export class MessageReader {
     events.push({ kind: 'invalid-json', bytes });
   }
 
-  #fail(bytes: number, events: FrameEvent[]): void {
+  #fail(bytes: number, events: FrameEvent[], open: boolean): void {
     this.#reset();
     this.#failed = true;
-    events.push({ kind: 'oversized', bytes });
+    events.push({ kind: 'oversized', bytes, open });
   }
 
   #reset(): void {

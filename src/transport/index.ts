@@ -1,4 +1,5 @@
-export { startServer, SERVER_DEFAULTS, type ServerOptions, type SocketServer } from './server.js';
+export { startServer, type ServerOptions, type SocketServer } from './server.js';
+export { TRANSPORT_DEFAULTS, type TransportLimits } from './limits.js';
 export {
   type ConnectionContext,
   type ConnectionHandler,
@@ -8,4 +9,4 @@ export {
   type ProtocolErrorKind,
 } from './connection.js';
 export { SocketInUseError, SocketPathError, checkSocketMode, prepareSocketPath } from './socket-file.js';
-export { MessageReader, DEFAULT_MAX_MESSAGE_BYTES, type FrameEvent } from './framing.js';
+export { MessageReader, type FrameEvent } from './framing.js';

@@ -1,44 +1,34 @@
-// The Unix socket listener (SPEC §3): owns the socket file and the connection limit, and gives
+// The Unix socket listener: owns the socket file and the connection limit, and gives
 // each client its own Connection. It knows bytes and lines only; `handler` gives them meaning.
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, chown } from 'node:fs/promises';
 import type { Logger } from 'winston';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './framing.js';
+import { systemClock, type Clock } from '../clock/index.js';
 import { Connection, type ConnectionHandler, type ProtocolErrorHandler } from './connection.js';
-import { checkSocketMode, prepareSocketPath, resolveGroup } from './socket-file.js';
+import { TRANSPORT_DEFAULTS, type TransportLimits } from './limits.js';
+import { checkSocketMode, resolveGroup } from './socket-file.js';
 
-export interface ServerOptions {
-  /** Where clients connect: bound here, or (with listenFd) where the owner of the socket put it. */
+/** Any limit left out takes its TRANSPORT_DEFAULTS value. */
+export interface ServerOptions extends Partial<TransportLimits> {
+  /**
+   * Where clients connect: bound here (the caller has made sure the path is free, see
+   * prepareSocketPath), or, with listenFd, where the owner of the socket put it.
+   */
   readonly socketPath: string;
   /**
    * A listening socket handed over by systemd (socket activation): served as it is, its file,
    * mode and group being systemd's; nothing is bound, and the file stays when the server stops.
    */
   readonly listenFd?: number;
-  /** Mode of the socket file; default 0o660. */
-  readonly socketMode?: number;
   /** Group owning the socket file: a gid, or a name looked up in /etc/group. */
   readonly socketGroup?: string | number;
-  readonly maxMessageBytes?: number;
-  readonly maxConnections?: number;
-  /** Requests per connection whose reply is not yet written before reading pauses. */
-  readonly maxInFlightPerConnection?: number;
-  readonly partialTimeoutMs?: number;
-  readonly idleTimeoutMs?: number;
+  /** Times the connections' timeouts; the system clock unless a test drives time. */
+  readonly clock?: Clock;
   /** Gives each accepted connection the handler of its messages. */
   readonly accept: ConnectionHandler;
   readonly onProtocolError: ProtocolErrorHandler;
   readonly logger: Logger;
 }
-
-export const SERVER_DEFAULTS = {
-  socketMode: 0o660,
-  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  maxConnections: 1024,
-  maxInFlightPerConnection: 256,
-  partialTimeoutMs: 10_000,
-  idleTimeoutMs: 300_000,
-} as const;
 
 export interface SocketServer {
   readonly socketPath: string;
@@ -83,18 +73,19 @@ function listenOnFd(server: Server, fd: number): Promise<void> {
 
 export async function startServer(options: ServerOptions): Promise<SocketServer> {
   const { socketPath, logger, accept, onProtocolError } = options;
-  const socketMode = options.socketMode ?? SERVER_DEFAULTS.socketMode;
-  checkSocketMode(socketMode);
-  const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
-  const limits = {
-    maxMessageBytes: options.maxMessageBytes ?? SERVER_DEFAULTS.maxMessageBytes,
-    maxInFlight: options.maxInFlightPerConnection ?? SERVER_DEFAULTS.maxInFlightPerConnection,
-    partialTimeoutMs: options.partialTimeoutMs ?? SERVER_DEFAULTS.partialTimeoutMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs,
+  const clock = options.clock ?? systemClock;
+  const limits: TransportLimits = {
+    socketMode: options.socketMode ?? TRANSPORT_DEFAULTS.socketMode,
+    maxMessageBytes: options.maxMessageBytes ?? TRANSPORT_DEFAULTS.maxMessageBytes,
+    maxConnections: options.maxConnections ?? TRANSPORT_DEFAULTS.maxConnections,
+    maxInFlightPerConnection: options.maxInFlightPerConnection ?? TRANSPORT_DEFAULTS.maxInFlightPerConnection,
+    partialTimeoutMs: options.partialTimeoutMs ?? TRANSPORT_DEFAULTS.partialTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? TRANSPORT_DEFAULTS.idleTimeoutMs,
   };
+  const { socketMode, maxConnections } = limits;
+  checkSocketMode(socketMode);
   const handedOver = options.listenFd !== undefined;
   const gid = options.socketGroup === undefined || handedOver ? undefined : await resolveGroup(options.socketGroup);
-  if (!handedOver) await prepareSocketPath(socketPath);
 
   const connections = new Set<Connection>();
   let open = 0;
@@ -111,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
     const id = nextId++;
     const connection = new Connection(
       socket,
-      { id, logger: logger.child({ connection: id }) },
+      { id, logger: logger.child({ connection: id }), clock },
       accept,
       onProtocolError,
       limits,

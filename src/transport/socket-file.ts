@@ -1,4 +1,4 @@
-// The socket file's life before listening (SPEC §3): refuse a path another daemon answers on,
+// The socket file's life before listening: refuse a path another daemon answers on,
 // replace a stale one, resolve the group that will own it.
 import { connect } from 'node:net';
 import { lstat, mkdir, readFile, unlink } from 'node:fs/promises';

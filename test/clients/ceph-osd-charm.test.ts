@@ -4,7 +4,7 @@
 // configured, sees its policy confirmed, claims again on the next configure, and releases on every
 // node when its OSDs go.
 import { expect } from 'chai';
-import { daemonsPerTest } from '../integration/harness.js';
+import { daemonsPerTest } from '../support/daemon.js';
 import { NO_ISOLATED_NO_1G, SAMPLE } from '../fixtures/hosts.js';
 import { PYTHON_SNAP_GENERAL_POOL, PYTHON_SNAP_STATE } from '../fixtures/python-state.js';
 import {

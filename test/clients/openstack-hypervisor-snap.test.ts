@@ -3,7 +3,7 @@
 // same CPUs on every configure, on a fresh host and after an upgrade from the Python snap's state;
 // on a host without isolated CPUs it must be able to go on without pinning.
 import { expect } from 'chai';
-import { daemonsPerTest } from '../integration/harness.js';
+import { daemonsPerTest } from '../support/daemon.js';
 import { NO_ISOLATED_NO_1G, SAMPLE } from '../fixtures/hosts.js';
 import { PYTHON_SNAP_STATE } from '../fixtures/python-state.js';
 import { configureContext, cpuPercentFromSocket, SERVICE_NAME } from './openstack-hypervisor-snap.js';

@@ -3,7 +3,7 @@
 // recv(4096) and carry no error, configure after configure, with DPDK on and with DPDK off — the
 // off path releases every node and size, also on a host without isolated CPUs or 1 GiB pages.
 import { expect } from 'chai';
-import { daemonsPerTest } from '../integration/harness.js';
+import { daemonsPerTest } from '../support/daemon.js';
 import { NO_ISOLATED_NO_1G, SAMPLE } from '../fixtures/hosts.js';
 import { PYTHON_SNAP_STATE } from '../fixtures/python-state.js';
 import { configureContext } from './openstack-hypervisor-snap.js';

@@ -1,4 +1,4 @@
-// `epa-orchestrator check-pool LIST` (SPEC section 10): what the snap's configure hook asks before
+// `epa-orchestrator check-pool LIST`: what the snap's configure hook asks before
 // snapd commits `cpu-pool`. It refuses, with exit 1 and "Invalid cpu-pool configuration: …", a pool
 // naming CPUs the host lacks, overlapping the isolated pool, or leaving out CPUs that general-pool
 // services hold (offline ones included); it reads the same --sysfs / --state-dir as serve, works
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fakeHost } from '../fixtures/host.js';
 import { checkPool } from '../../src/cli/commands/check-pool.js';
 import { CliError } from '../../src/cli/errors.js';
-import { daemonsPerTest, type TestDaemon } from './harness.js';
+import { daemonsPerTest, type TestDaemon } from '../support/daemon.js';
 import { runCli } from '../support/process.js';
 
 /** The sample host: 2 nodes × 8 cores × 2 threads (cpu i and i+16 siblings), isolated 2-15,18-31. */

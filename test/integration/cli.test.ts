@@ -1,57 +1,18 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SAMPLE_HOST, tempSysfs, type TempSysfs } from '../../src/topology/fake/index.js';
-
-// This file runs from dist/test/integration/, three levels below the repository root.
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(repoRoot, 'bin', 'epa-orchestrator');
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A started process, run from the repository root, with its output collected. */
-class Run {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<Exit>;
-
-  constructor(command: string, args: string[]) {
-    this.child = spawn(command, args, { cwd: repoRoot });
-    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => (this.stdout += text));
-    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
-    this.exited = new Promise((resolve) =>
-      this.child.once('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })),
-    );
-  }
-}
+import { ChildDaemon } from '../support/child-daemon.js';
+import { DaemonDirs } from '../support/daemon.js';
+import { REPO_ROOT, Started, runCli, startCli, type Exit } from '../support/process.js';
 
 /** Starts the built program. */
-const start = (...args: string[]) => new Run(bin, args);
+const start = (...args: string[]): Started => startCli(args);
 
 /** Runs the built program to its end. */
-const run = (...args: string[]): Promise<Exit> => start(...args).exited;
-
-async function waitFor(what: string, ready: () => boolean, process?: Run): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (ready()) return;
-    if (process?.child.exitCode !== null && process?.child.exitCode !== undefined) {
-      throw new Error(`exited ${process.child.exitCode} while waiting for ${what}: ${process.stderr}`);
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const run = (...args: string[]): Promise<Exit> => runCli(args);
 
 const noStackTrace = (text: string) => expect(text).to.not.match(/^\s+at /m);
 
@@ -71,14 +32,14 @@ describe('cli (the built bin/epa-orchestrator)', function () {
   });
 
   describe('against a running daemon', () => {
-    let daemon: Run;
+    let daemon: Started;
     let socket: string;
 
     before(async () => {
       socket = join(dir, 'epa.sock');
       // The sample host keeps cores 0 and 1 out of the isolated pool: they make the general pool.
       daemon = start('serve', '--socket', socket, '--state-dir', join(dir, 'state'), '--sysfs', sysfs.path, '--general-pool', '0-1,16-17');
-      await waitFor('the socket', () => existsSync(socket), daemon);
+      await daemon.saysOnStderr(/serving on /);
     });
 
     after(() => {
@@ -99,14 +60,10 @@ describe('cli (the built bin/epa-orchestrator)', function () {
     });
 
     it('call METHOD - reads the params from standard input', async () => {
-      const child = new Run(bin, ['call', 'allocate_cores', '-', '--socket', socket]);
-      child.child.stdin!.end('{"service_name":"stdin-svc","num_of_cores":1}\n');
-      const result = await child.exited;
+      const result = await runCli(['call', 'allocate_cores', '-', '--socket', socket], { stdin: '{"service_name":"stdin-svc","num_of_cores":1}\n' });
       expect(result.code, result.stderr).to.equal(0);
       expect(JSON.parse(result.stdout)).to.include({ service_name: 'stdin-svc', cores_allocated: 1 });
-      const bad = new Run(bin, ['call', 'allocate_cores', '-', '--socket', socket]);
-      bad.child.stdin!.end('[1, 2]');
-      const refused = await bad.exited;
+      const refused = await runCli(['call', 'allocate_cores', '-', '--socket', socket], { stdin: '[1, 2]' });
       expect(refused.code).to.equal(2);
       expect(refused.stderr).to.contain('params on standard input');
       await run('call', 'release_service', '{"service_name":"stdin-svc"}', '--socket', socket);
@@ -170,7 +127,7 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       await writeFile(cpulist, 'junk\n');
       try {
         daemon.child.kill('SIGHUP');
-        await waitFor('the broken pool in the log', () => daemon.stderr.includes('hands out no CPU'), daemon);
+        await daemon.saysOnStderr(/hands out no CPU/);
       } finally {
         await writeFile(cpulist, good);
       }
@@ -180,9 +137,9 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       const refused = await run('call', 'allocate_cores', '{"service_name":"late","num_of_cores":1}', '--socket', socket);
       expect(refused.code).to.equal(1);
       expect(refused.stderr).to.contain('error -32001: No CPUs available').and.to.contain('unavailable_reason');
-      const reloads = daemon.stderr.split('topology reloaded').length;
+      const said = daemon.stderr.length;
       daemon.child.kill('SIGHUP');
-      await waitFor('the second reload', () => daemon.stderr.split('topology reloaded').length > reloads, daemon);
+      await daemon.saysOnStderr(/topology reloaded/, said);
       const healed = JSON.parse((await run('call', 'list_allocations', '--socket', socket)).stdout) as { cpu_pool: { unavailable_reason: unknown } };
       expect(healed.cpu_pool.unavailable_reason).to.equal(null);
     });
@@ -192,6 +149,39 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       const exit = await daemon.exited;
       expect(exit.code, exit.stderr).to.equal(0);
       expect(existsSync(socket)).to.equal(false);
+    });
+  });
+
+  describe('a stop while starting', () => {
+    it('SIGTERM that comes while the daemon is starting ends in an orderly exit 0: no lock, no socket left', async () => {
+      const dirs = await DaemonDirs.create(SAMPLE_HOST);
+      try {
+        await mkdir(dirs.stateDir, { mode: 0o700 });
+        // A FIFO for the isolated file holds the start inside the topology read, after the lock
+        // is taken and before the socket is bound, until the test writes to it.
+        const isolated = join(dirs.sysfs, 'devices/system/cpu/isolated');
+        const content = await readFile(isolated, 'utf8');
+        await rm(isolated);
+        await new Started('mkfifo', [isolated]).exited;
+        const locked = new Promise<void>((resolve) => {
+          const watcher = watch(dirs.stateDir, (_event, name) => {
+            if (name !== 'state.lock') return;
+            watcher.close();
+            resolve();
+          });
+        });
+        const daemon = ChildDaemon.start(dirs.serveArgs());
+        await locked;
+        daemon.signal('SIGTERM');
+        await writeFile(isolated, content);
+        const exit = await daemon.exited;
+        expect(exit, daemon.stderr).to.deep.equal({ code: 0, signal: null, stdout: '', stderr: daemon.stderr });
+        expect(daemon.stderr).to.match(/ SIGTERM[: ]/);
+        expect(existsSync(join(dirs.stateDir, 'state.lock')), 'lock left behind').to.equal(false);
+        expect(existsSync(dirs.socket), 'socket left behind').to.equal(false);
+      } finally {
+        await dirs.cleanup();
+      }
     });
   });
 
@@ -214,7 +204,7 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       const socket = join(dir, 'x.sock');
       const daemon = start('serve', '--socket', socket, '--state-dir', join(dir, 'x'), '--sysfs', missing);
       try {
-        await waitFor('the socket', () => existsSync(socket), daemon);
+        await daemon.saysOnStderr(/serving on /);
         const listed = JSON.parse((await run('call', 'list_allocations', '--socket', socket)).stdout) as { cpu_pool: { unavailable_reason: string } };
         expect(listed.cpu_pool.unavailable_reason).to.equal(`the sysfs root ${missing} is not a directory`);
         expect(daemon.stderr).to.contain(`error pool isolated hands out no CPU until this is fixed (then SIGHUP): the sysfs root ${missing} is not a directory`);
@@ -236,11 +226,10 @@ describe('cli (the built bin/epa-orchestrator)', function () {
     it('call says nothing answers on a left-over socket and exits 3', async () => {
       const socket = join(dir, 'stale.sock');
       // A process that dies while listening leaves its socket file behind.
-      const listener = spawn(process.execPath, [
+      await new Started(process.execPath, [
         '-e',
         `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`,
-      ]);
-      await new Promise((resolve) => listener.once('close', resolve));
+      ]).exited;
       expect(existsSync(socket)).to.equal(true);
       const result = await run('call', 'list_allocations', '--socket', socket);
       expect(result.code).to.equal(3);
@@ -254,7 +243,7 @@ describe('cli (the built bin/epa-orchestrator)', function () {
     });
 
     it('--version prints the version of package.json', async () => {
-      const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
       expect((await run('--version')).stdout).to.equal(`${pkg.version}\n`);
     });
   });
@@ -262,10 +251,10 @@ describe('cli (the built bin/epa-orchestrator)', function () {
   it('demo prints call lines that work when pasted, and Ctrl-C removes its temp dir', async () => {
     const demo = start('demo');
     try {
-      await waitFor('the demo instructions', () => demo.stdout.includes('Ctrl-C'), demo);
+      await demo.saysOnStdout(/Ctrl-C/);
       const line = demo.stdout.split('\n').find((l) => l.startsWith('  ./bin/epa-orchestrator call allocate_cores '));
       expect(line, demo.stdout).to.be.a('string');
-      const pasted = await new Run('bash', ['-c', line!]).exited;
+      const pasted = await new Started('bash', ['-c', line!]).exited;
       expect(pasted.code, pasted.stderr).to.equal(0);
       expect(JSON.parse(pasted.stdout)).to.include({ allocated_cores: '2-3,18-19' });
       const tempDir = /removes (\S+)\.$/m.exec(demo.stdout)?.[1];

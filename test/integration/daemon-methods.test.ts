@@ -1,4 +1,4 @@
-// Every method of SPEC section 4 over JSON-RPC on a real socket, with its domain errors (section 6).
+// Every method (docs/api.md) over JSON-RPC on a real socket, with its domain errors.
 // Each test gets a fresh daemon on the sample host (pool 2-15,18-31; node 0 = 0-7,16-23, node 1 =
 // 8-15,24-31; cpu i and i+16 siblings; per node 512 × 2 MiB and 4 × 1 GiB pages) unless it names
 // another fixture.
@@ -9,7 +9,7 @@ import { buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
 import { writeSysfs } from '../fixtures/host.js';
 import { HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import { fakeHost } from '../fixtures/host.js';
-import { daemonsPerTest } from './harness.js';
+import { daemonsPerTest } from '../support/daemon.js';
 
 describe('daemon over JSON-RPC: methods', () => {
   const start = daemonsPerTest();

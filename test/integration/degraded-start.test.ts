@@ -1,13 +1,12 @@
-// A daemon that starts degraded rather than not at all (SPEC section 10): a broken sysfs file or a
+// A daemon that starts degraded rather than not at all (docs/architecture.md): a broken sysfs file or a
 // bad general pool never stops the start. That pool hands out nothing, with the reason logged at
 // error, in `cpu_pool.unavailable_reason` and in the NO_ISOLATED_CPUS answers; listings, topology,
 // hugepages and every release keep working; nothing held is dropped; SIGHUP tries again.
 import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import winston from 'winston';
-import { daemonsPerTest, type TestDaemon } from './harness.js';
+import { daemonsPerTest, type TestDaemon } from '../support/daemon.js';
+import { capturingLogger } from '../support/log.js';
 
 /** On the sample host: nova holds automatic CPUs, ovs explicit ones and hugepages, ceph general ones. */
 const STATE = JSON.stringify({
@@ -20,19 +19,6 @@ const STATE = JSON.stringify({
   },
   hugepages_db: { allocations: { ovs: [{ node_id: 1, size_kb: 2048, count: 64 }] } },
 });
-
-/** A logger whose lines a test can read. */
-function capturingLogger(): { logger: winston.Logger; lines: () => string[] } {
-  const stream = new PassThrough();
-  let text = '';
-  stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-  const logger = winston.createLogger({
-    level: 'info',
-    format: winston.format.printf(({ level, message }) => `${level} ${String(message)}`),
-    transports: [new winston.transports.Stream({ stream })],
-  });
-  return { logger, lines: () => text.split('\n').filter((line) => line !== '') };
-}
 
 describe('daemon: a degraded start', () => {
   const start = daemonsPerTest();

@@ -1,4 +1,4 @@
-// The Python snap's one-shot protocol (SPEC section 7) against a real daemon, with a client that
+// The Python snap's one-shot protocol (docs/api.md) against a real daemon, with a client that
 // behaves like the Python ones: connect, send one JSON object without a newline, one recv(4096),
 // and the daemon closes the connection after its reply. Results carry "version":"1.0"; failures
 // are {"version":"1.0","error":"<message>"} with the Python daemon's sentences. The request rules
@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PythonSocket, pythonJson, recvUntilEof } from '../clients/python-socket.js';
 import { expectPythonError, expectPythonReply } from '../clients/python-replies.js';
-import { checked, oneShot, TestDaemon } from './harness.js';
+import { checked, oneShot, TestDaemon } from '../support/daemon.js';
 
 describe('daemon: legacy one-shot protocol', () => {
   let d: TestDaemon;

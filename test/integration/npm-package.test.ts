@@ -1,4 +1,4 @@
-// The npm package (SPEC section 11), installed as an operator would: `make install PREFIX=…` packs
+// The npm package, installed as an operator would: `make install PREFIX=…` packs
 // it and installs the tarball with `npm install -g` (runtime dependencies only) into a temp prefix;
 // the installed command then talks to a daemon, and a program of another project uses the typed
 // client from `epa-orchestrator/client`, type-checked against the shipped .d.ts.
@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { daemonsPerTest } from './harness.js';
+import { daemonsPerTest } from '../support/daemon.js';
 import { REPO_ROOT, Started } from '../support/process.js';
 
 /** Every file below dir, relative to it. */

@@ -1,10 +1,10 @@
-// Order on one connection (SPEC section 3): each request sees the effect of every request sent
+// Order on one connection (docs/api.md, transport): each request sees the effect of every request sent
 // before it on the same connection, pipelined or inside one batch; replies come in request order;
 // no reply shows a state that is not yet durable; other connections are not held up by it. And
 // the framing that pipelining relies on: values back to back with no newline, garbage at once.
 import { expect } from 'chai';
 import { FaultyWriter } from '../support/faulty-writer.js';
-import { checked, daemonsPerTest } from './harness.js';
+import { checked, daemonsPerTest } from '../support/daemon.js';
 
 type Reply = { id: number; result?: Record<string, unknown>; error?: { code: number; message: string } };
 

@@ -1,4 +1,4 @@
-// Inside the snap (SPEC sections 10 and 11): `serve` reads the snap options with `snapctl get -d`
+// Inside the snap (README.md, the snap): `serve` reads the snap options with `snapctl get -d`
 // at start, a flag or EPA_* variable given explicitly winning; the configure hook refuses a
 // cpu-pool the daemon could not use. snapctl is a fake on PATH that answers from FAKE_SNAPCTL_JSON
 // (or fails when it is unset), as snapd's would from the snap's configuration.
@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EpaClient } from '../../src/client/index.js';
-import { LIMIT_DEFAULTS } from '../../src/daemon/config.js';
+import { TRANSPORT_DEFAULTS } from '../../src/transport/index.js';
 import { generalPoolSetting } from '../../src/daemon/orchestrator.js';
 import { readSnapOptions, SNAP_OPTIONS, withSnapOptions } from '../../src/daemon/snap-options.js';
 import { tempSysfs, type TempSysfs } from '../fixtures/host.js';
@@ -103,7 +103,7 @@ describe('snap: options and the configure hook', function () {
     });
 
     it('fills only what no flag or EPA_* variable set; "isolated" is no general pool', () => {
-      const config = { ...LIMIT_DEFAULTS, socket: 's', stateDir: 'd', sysfs: '/sys' };
+      const config = { ...TRANSPORT_DEFAULTS, socket: 's', stateDir: 'd', sysfs: '/sys' };
       expect(withSnapOptions(config, { 'cpu-pool': '0-1' }).generalPool).to.equal('0-1');
       expect(withSnapOptions({ ...config, generalPool: '0' }, { 'cpu-pool': '0-1' }).generalPool).to.equal('0');
       expect(generalPoolSetting(withSnapOptions(config, { 'cpu-pool': 'isolated' }).generalPool)).to.equal(undefined);

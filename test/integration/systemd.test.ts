@@ -1,4 +1,4 @@
-// Running under systemd (SPEC section 11): log lines carry their syslog priority when journald reads
+// Running under systemd: log lines carry their syslog priority when journald reads
 // them, so `journalctl -p warning` filters; the daemon serves the socket systemd hands it (socket
 // activation, tried with Debian's systemd-socket-activate); and the units pass systemd-analyze.
 import { expect } from 'chai';

@@ -1,7 +1,7 @@
-// Properties of SPEC section 10 over random hosts with a general pool, random request sequences
-// that name pools and policies, and CPUs going offline and back between requests (as `online` is
-// re-read before every change). Each step is checked against the section's rules and the ledger
-// invariants; fast-check prints the seed and the shrunk case of a failure.
+// Properties of policies, pools and eligibility over random hosts with a general pool, random
+// request sequences that name pools and policies, and CPUs going offline and back between requests
+// (as `online` is re-read before every change). Each step is checked against their rules and
+// the ledger invariants; fast-check prints the seed and the shrunk case of a failure.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { DEFAULT_POOL, DomainError } from '../../schema/index.js';
@@ -25,7 +25,7 @@ const all = (spec: FakeHostSpec) => Array.from({ length: cpuCount(spec) }, (_, i
 /** A step: a request, or the host's `online` file changing to these CPUs. */
 type Step = { readonly request: Request } | { readonly online: readonly number[] };
 
-/** Adds what section 10 lets a request name: a pool (now and then an unknown one) and a policy. */
+/** Adds what a request may also name: a pool (now and then an unknown one) and a policy. */
 function withOptions(base: Request): fc.Arbitrary<Request> {
   const pool = fc.oneof(
     { weight: 6, arbitrary: fc.constant(undefined) },
@@ -273,7 +273,7 @@ function play(s: Scenario, onStep: (m: Machine, before: Ledger, r: Request, outc
   return ledger;
 }
 
-describe('allocator: SPEC section 10 properties over random hosts, pools, policies and online changes', () => {
+describe('allocator: properties of policies, pools and eligibility over random hosts and online changes', () => {
   it('follows the rules of policies, pools and eligibility at every step, and keeps every invariant', () => {
     fc.assert(
       fc.property(scenario, (s) => {

@@ -1,5 +1,5 @@
 // Properties of the pure allocator over random hosts and random request sequences. Each step is
-// checked against a small model of SPEC section 4 (which error, how many CPUs) and against the
+// checked against a small model of the methods (which error, how many CPUs) and against the
 // invariants every ledger must keep; fast-check prints the seed and the shrunk case of a failure.
 import { expect } from 'chai';
 import fc from 'fast-check';
@@ -43,7 +43,7 @@ function contents(ledger: Ledger, except?: string): unknown {
     .map(([name, r]) => [name, r.cpus.toString(), r.explicit.toString(), r.hugepages]);
 }
 
-/** What SPEC section 4 says a request must do: fail with a reason, or succeed (leaving the service `count` CPUs). */
+/** What the API says a request must do: fail with a reason, or succeed (leaving the service `count` CPUs). */
 interface Expected {
   readonly error?: ErrorReason;
   readonly requested?: number;
@@ -95,7 +95,7 @@ function expected(m: Machine, ledger: Ledger, request: Request): Expected {
       const { node_id, size_kb, hugepages_requested: asked } = request.params;
       const same = (h: { node_id: number; size_kb: number }) => h.node_id === node_id && h.size_kb === size_kb;
       const current = ledger.recordOf(service).hugepages.find(same)?.count ?? 0;
-      // A removal succeeds whatever the node and size (SPEC section 4).
+      // A removal succeeds whatever the node and size.
       if (asked === -1) return {};
       if (!topo.nodes.some((x) => x.id === node_id)) return { error: 'NUMA_NODE_NOT_FOUND' };
       const hp = m.hugepages.find(same);
@@ -209,13 +209,13 @@ function checkResult(m: Machine, before: Ledger, request: Request, plan: Plan<un
   }
 }
 
-/** SPEC section 5.1: a service keeps every CPU it can (all when growing, only its own when shrinking). */
+/** Placement step 1: a service keeps every CPU it can (all when growing, only its own when shrinking). */
 function checkKeeps(kept: CpuSet, now: CpuSet): void {
   if (now.size >= kept.size) expect(kept.isSubsetOf(now), 'growing dropped a held CPU').to.equal(true);
   else expect(now.isSubsetOf(kept), 'shrinking took a new CPU').to.equal(true);
 }
 
-/** SPEC section 5.2: a fresh allocation that fits in one node's free CPUs lands on one node. */
+/** Placement step 2: a fresh allocation that fits in one node's free CPUs lands on one node. */
 function checkFewestNodes(m: Machine, before: Ledger, now: CpuSet): void {
   const free = m.host.pool.eligible.difference(before.owned);
   const fits = m.host.topology.nodes.some((n) => n.cpus.intersect(free).size >= now.size);
@@ -268,7 +268,7 @@ function play(
 }
 
 describe('allocator: properties over random hosts and request sequences', () => {
-  it('follows SPEC section 4 at every step and keeps every ledger invariant', () => {
+  it('follows the model of the methods at every step and keeps every ledger invariant', () => {
     fc.assert(
       fc.property(scenario, ({ spec, start, requests }) => {
         const first = ledgerOf(start);

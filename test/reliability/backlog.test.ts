@@ -2,54 +2,40 @@
 // failing: the daemon is stopped (SIGSTOP) while 800 clients connect, more than Node's default
 // backlog of 511, and every one of them is served once it runs again.
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Socket } from 'node:net';
-import { tempSysfs, type TempSysfs } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
-import { ChildDaemon, openFileLimit, serveArgs } from './child-daemon.js';
-import { openSocket, replies } from './crowd.js';
+import { ChildDaemon, openFileLimit } from '../support/child-daemon.js';
+import { DaemonDirs } from '../support/daemon.js';
+import { LineClient } from '../support/line-client.js';
 
 const BURST = Math.min(800, openFileLimit() - 200);
 
 describe('reliability: a burst of connections while the daemon is busy', function () {
   this.timeout(60_000);
-  let dir: string;
-  let sysfs: TempSysfs;
-  let daemon: ChildDaemon;
-  let sockets: Socket[] = [];
+  let dirs: DaemonDirs;
+  let daemon: ChildDaemon | undefined;
+  let clients: LineClient[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'epa-backlog-'));
-    sysfs = tempSysfs(SAMPLE);
+    dirs = await DaemonDirs.create(SAMPLE);
   });
 
   after(async () => {
-    for (const socket of sockets) socket.destroy();
-    daemon.signal('SIGCONT');
-    await daemon.kill();
-    sysfs.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    for (const client of clients) client.close();
+    daemon?.signal('SIGCONT');
+    await daemon?.kill();
+    await dirs.cleanup();
   });
 
   it(`queues ${BURST} connections made while the daemon cannot accept, and serves them all`, async () => {
-    const socket = join(dir, 'epa.sock');
-    daemon = ChildDaemon.start(serveArgs({ socket, stateDir: join(dir, 'state'), sysfs: sysfs.path, extra: ['--log-level', 'warn'] }));
-    await daemon.ready(socket);
+    daemon = ChildDaemon.start(dirs.serveArgs());
+    await daemon.ready();
     daemon.signal('SIGSTOP');
     try {
-      sockets = await Promise.all(Array.from({ length: BURST }, () => openSocket(socket)));
+      clients = await Promise.all(Array.from({ length: BURST }, () => LineClient.connect(dirs.socket)));
     } finally {
       daemon.signal('SIGCONT');
     }
-    const answers = await Promise.all(
-      sockets.map((s, i) => {
-        const reader = replies(s);
-        s.write(`${JSON.stringify({ jsonrpc: '2.0', id: i, method: 'get_topology' })}\n`);
-        return reader.next(30_000);
-      }),
-    );
-    expect(answers.map((text) => (JSON.parse(text) as { id: number }).id)).to.deep.equal(sockets.map((_, i) => i));
+    const answers = await Promise.all(clients.map((client, i) => client.roundTrip({ jsonrpc: '2.0', id: i, method: 'get_topology' })));
+    expect(answers.map((reply) => (reply as { id: number }).id)).to.deep.equal(clients.map((_, i) => i));
   });
 });

@@ -1,18 +1,15 @@
-// A state file the daemon cannot trust (SPEC section 8): `serve` refuses to start, names the file
+// A state file the daemon cannot trust (docs/architecture.md): `serve` refuses to start, names the file
 // on stderr, exits non-zero, and leaves the file byte for byte, the state dir without a lock, and
 // no socket. The children start in parallel: each costs a module load, not a round trip.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LIMIT_DEFAULTS } from '../../src/daemon/config.js';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import { StateFileError } from '../../src/state/index.js';
-import { tempSysfs, type TempSysfs } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
-import { ChildDaemon, serveArgs } from './child-daemon.js';
+import { ChildDaemon } from '../support/child-daemon.js';
+import { DaemonDirs } from '../support/daemon.js';
 
 const VALID = JSON.stringify({
   version: 1,
@@ -44,52 +41,45 @@ const IN_PROCESS: Record<string, string | Buffer> = {
 
 describe('reliability: serve refuses a state file it cannot trust', function () {
   this.timeout(60_000);
-  let dir: string;
-  let sysfs: TempSysfs;
+  let made: DaemonDirs[] = [];
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'epa-badstate-'));
-    sysfs = tempSysfs(SAMPLE);
-  });
   after(async () => {
-    sysfs.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await Promise.all(made.map((dirs) => dirs.cleanup()));
+    made = [];
   });
 
-  /** A state dir of its own holding content as state.json. */
-  async function caseDir(name: string, content: string | Buffer): Promise<{ stateDir: string; file: string; socket: string }> {
-    const base = join(dir, name.replaceAll(' ', '-'));
-    const stateDir = join(base, 'state');
-    await mkdir(stateDir, { recursive: true });
-    const file = join(stateDir, 'state.json');
-    await writeFile(file, content);
-    return { stateDir, file, socket: join(base, 'epa.sock') };
+  /** Dirs of their own, whose state dir holds content as state.json. */
+  async function caseDirs(content: string | Buffer): Promise<DaemonDirs> {
+    const dirs = await DaemonDirs.create(SAMPLE);
+    made.push(dirs);
+    await mkdir(dirs.stateDir, { recursive: true });
+    await writeFile(dirs.stateFile, content);
+    return dirs;
   }
 
-  async function expectUntouched(c: { stateDir: string; file: string; socket: string }, content: string | Buffer): Promise<void> {
-    expect((await readFile(c.file)).equals(Buffer.from(content)), 'the file is byte for byte as it was').to.equal(true);
-    expect(await readdir(c.stateDir), 'no lock, no temp file left').to.deep.equal(['state.json']);
-    expect(existsSync(c.socket), 'no socket').to.equal(false);
+  async function expectUntouched(dirs: DaemonDirs, content: string | Buffer): Promise<void> {
+    expect((await readFile(dirs.stateFile)).equals(Buffer.from(content)), 'the file is byte for byte as it was').to.equal(true);
+    expect(await readdir(dirs.stateDir), 'no lock, no temp file left').to.deep.equal(['state.json']);
+    expect(existsSync(dirs.socket), 'no socket').to.equal(false);
   }
 
   it(`exits non-zero naming the file for each of: ${Object.keys(SERVED).join(', ')}`, async () => {
-    const cases = await Promise.all(Object.entries(SERVED).map(async ([name, content]) => ({ name, content, ...(await caseDir(name, content)) })));
-    const runs = cases.map((c) => ChildDaemon.start(serveArgs({ socket: c.socket, stateDir: c.stateDir, sysfs: sysfs.path })));
+    const cases = await Promise.all(Object.entries(SERVED).map(async ([name, content]) => ({ name, content, dirs: await caseDirs(content) })));
+    const runs = cases.map((c) => ChildDaemon.start(c.dirs.serveArgs()));
     const exits = await Promise.all(runs.map((run) => run.exited));
     for (const [i, c] of cases.entries()) {
       const { stderr } = runs[i]!;
-      expect(exits[i], `${c.name}: ${stderr}`).to.deep.equal({ code: 1, signal: null });
-      expect(stderr, c.name).to.contain(c.file);
+      expect({ code: exits[i]!.code, signal: exits[i]!.signal }, `${c.name}: ${stderr}`).to.deep.equal({ code: 1, signal: null });
+      expect(stderr, c.name).to.contain(c.dirs.stateFile);
       expect(stderr, `${c.name}: no stack trace`).not.to.match(/^\s+at /m);
-      await expectUntouched(c, c.content);
+      await expectUntouched(c.dirs, c.content);
     }
   });
 
   for (const [name, content] of Object.entries(IN_PROCESS)) {
     it(`refuses ${name}, naming the file and leaving it as it is`, async () => {
-      const c = await caseDir(name, content);
-      const config = { ...LIMIT_DEFAULTS, socket: c.socket, stateDir: c.stateDir, sysfs: sysfs.path };
-      const error = await startDaemon(config, silentLogger()).then(
+      const dirs = await caseDirs(content);
+      const error = await startDaemon(dirs.config(), silentLogger()).then(
         async (daemon) => {
           await daemon.stop();
           return expect.fail('the daemon started');
@@ -97,8 +87,8 @@ describe('reliability: serve refuses a state file it cannot trust', function () 
         (e: unknown) => e,
       );
       expect(error).to.be.instanceOf(StateFileError);
-      expect((error as Error).message).to.contain(c.file);
-      await expectUntouched(c, content);
+      expect((error as Error).message).to.contain(dirs.stateFile);
+      await expectUntouched(dirs, content);
     });
   }
 });

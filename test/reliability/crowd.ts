@@ -1,92 +1,32 @@
-// Clients that cost the daemon without asking much (SPEC section 3: one slow or silent client
-// never delays the others): many idle connections, connections that trickle a request a byte at
+// Clients that cost the daemon without asking much (one slow or silent client never delays the
+// others): many idle connections, connections that trickle a request a byte at
 // a time, a client that writes a lot and never reads, messages over the size limit. Meanwhile a
-// normal client's latency is measured.
-import type { Socket } from 'node:net';
+// normal client's latency is measured: a figure `make soak` reports and bounds, never one that
+// `make test` asserts. Nothing here waits on the clock: the trickle is paced by the normal
+// client's calls, memory is sampled after each of them, and every wait is for something the
+// daemon does (a reply, a close); a daemon that never does it is caught by mocha's timeout.
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { openUnixSocket, EpaClient } from '../../src/client/index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { EpaClient } from '../../src/client/index.js';
+import { LineClient } from '../support/line-client.js';
 
 const line = (id: number | string, method: string, params?: unknown) =>
   `${JSON.stringify(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params })}\n`;
 
-/** Settles when the socket closes, however it closes (events.once would reject on 'error'). */
-const closed = (socket: Socket): Promise<void> => new Promise((resolve) => socket.once('close', () => resolve()));
-
-/** Whether the promise settles within ms (the timer does not outlive it). */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A connection whose later errors (the daemon hanging up on a hostile client) are ignored. */
-export async function openSocket(path: string): Promise<Socket> {
-  const socket = await openUnixSocket(path);
-  socket.on('error', () => undefined);
-  return socket;
-}
-
 /** Opens n connections, a batch at a time so the listen backlog never overflows. */
-export async function openMany(path: string, n: number, batch = 100): Promise<Socket[]> {
-  const sockets: Socket[] = [];
+export async function openMany(path: string, n: number, batch = 100): Promise<LineClient[]> {
+  const clients: LineClient[] = [];
   for (let i = 0; i < n; i += batch) {
-    sockets.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => openSocket(path)))));
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => LineClient.connect(path)))));
   }
-  return sockets;
+  return clients;
 }
 
-/** Reads newline-ended replies off a socket. */
-export function replies(socket: Socket): { next(timeoutMs: number): Promise<string> } {
-  const lines: string[] = [];
-  let buffer = '';
-  let wake: (() => void) | undefined;
-  socket.setEncoding('utf8');
-  socket.on('data', (text: string) => {
-    const parts = (buffer + text).split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts);
-    wake?.();
-  });
-  socket.on('close', () => wake?.());
-  return {
-    async next(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (lines.length === 0) {
-        if (socket.destroyed) throw new Error('closed before a reply');
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-      return lines.shift()!;
-    },
-  };
-}
-
-/** Sends text on a new connection and returns the first reply line. */
-export async function firstReply(path: string, text: string, timeoutMs = 10_000): Promise<string> {
-  const socket = await openSocket(path);
-  try {
-    const reader = replies(socket);
-    socket.write(text);
-    return await reader.next(timeoutMs);
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** The latencies (ms) of `calls` requests of a normal client, one after the other. */
-export async function normalClient(path: string, calls: number, service = 'normal'): Promise<number[]> {
+/**
+ * The latencies (ms) of `calls` requests of a normal client, one after the other; `afterCall`
+ * runs after each answered call (to sample memory, or to pace other clients).
+ */
+export async function normalClient(path: string, calls: number, service = 'normal', afterCall: (done: number) => void = () => undefined): Promise<number[]> {
   const client = await EpaClient.connect(path);
   const latencies: number[] = [];
   try {
@@ -95,6 +35,7 @@ export async function normalClient(path: string, calls: number, service = 'norma
       if (i % 3 === 0) await client.call('allocate_cores', { service_name: service, num_of_cores: 1 + (i % 2) });
       else await client.call(i % 3 === 1 ? 'list_allocations' : 'get_topology');
       latencies.push(performance.now() - began);
+      afterCall(i + 1);
     }
   } finally {
     client.close();
@@ -107,39 +48,83 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** Steps that other clients take in time with the normal client: one step per call it finishes. */
+class Pace {
+  #done = 0;
+  #finished = false;
+  #waiting: { readonly step: number; readonly wake: () => void }[] = [];
+
+  /** The normal client finished its `done`-th call. */
+  step(done: number): void {
+    this.#done = done;
+    this.#wake((w) => w.step <= done);
+  }
+
+  /** The normal client is done: from now on every step is free. */
+  finish(): void {
+    this.#finished = true;
+    this.#wake(() => true);
+  }
+
+  /** Settles once the normal client has finished `step` calls (or all of its calls). */
+  async until(step: number): Promise<void> {
+    if (this.#finished) {
+      // Still one turn of the event loop per step, so a trickle never becomes one write.
+      await nextTurn();
+      return;
+    }
+    if (this.#done >= step) return;
+    await new Promise<void>((wake) => this.#waiting.push({ step, wake }));
+  }
+
+  #wake(due: (w: { step: number }) => boolean): void {
+    const now = this.#waiting.filter(due);
+    this.#waiting = this.#waiting.filter((w) => !due(w));
+    for (const w of now) w.wake();
+  }
+}
+
 export interface CrowdReport {
   readonly latencies: number[];
   readonly violations: string[];
 }
 
 /**
- * With `idle` silent connections and `slow` ones each trickling a request a byte every
- * `trickleMs`, runs a normal client for `calls` requests; then every slow connection must have its
- * reply and every idle one must still answer.
+ * With `idle` silent connections and `slow` ones each trickling a request a byte per call of the
+ * normal client (each byte handed to the kernel before the next), runs the normal client for
+ * `calls` requests; then every slow connection must have its reply and every idle one must still
+ * answer.
  */
-export async function crowd(path: string, options: { idle: number; slow: number; trickleMs: number; calls: number }): Promise<CrowdReport> {
+export async function crowd(path: string, options: { idle: number; slow: number; calls: number }): Promise<CrowdReport> {
   const violations: string[] = [];
   const idle = await openMany(path, options.idle);
   const slow = await openMany(path, options.slow);
+  const pace = new Pace();
   try {
-    const trickles = slow.map(async (socket, i) => {
-      const reader = replies(socket);
-      for (const byte of line(`slow-${i}`, 'get_topology')) {
-        socket.write(byte);
-        await sleep(options.trickleMs);
+    const trickling = slow.map(async (client, i) => {
+      const bytes = [...line(`slow-${i}`, 'get_topology')];
+      for (const [step, byte] of bytes.entries()) {
+        await client.flush(byte);
+        await pace.until(step + 1);
       }
-      const reply = JSON.parse(await reader.next(5000)) as { id?: unknown };
+      const reply = JSON.parse(await client.line()) as { id?: unknown };
       if (reply.id !== `slow-${i}`) violations.push(`slow connection ${i} got ${JSON.stringify(reply)}`);
       // Then it starts another request and never finishes it.
-      socket.write('{"jsonrpc":"2.0","id":"never","meth');
+      await client.flush('{"jsonrpc":"2.0","id":"never","meth');
     });
-    const latencies = await normalClient(path, options.calls);
-    await Promise.all(trickles.map((t, i) => t.catch((error: unknown) => violations.push(`slow connection ${i}: ${(error as Error).message}`))));
+    const trickles = trickling.map((t, i) => t.catch((error: unknown) => violations.push(`slow connection ${i}: ${(error as Error).message}`)));
+    let latencies: number[];
+    try {
+      latencies = await normalClient(path, options.calls, 'normal', (done) => pace.step(done));
+    } finally {
+      pace.finish();
+    }
+    await Promise.all(trickles);
     const answered = await Promise.all(
-      idle.map(async (socket, i) => {
-        const reader = replies(socket);
-        socket.write(line(i, 'get_topology'));
-        return reader.next(10_000).then(
+      idle.map(async (client, i) => {
+        client.write(line(i, 'get_topology'));
+        // A connection the daemon closed fails here; one it never answers is mocha's timeout.
+        return client.line().then(
           () => true,
           () => false,
         );
@@ -149,7 +134,7 @@ export async function crowd(path: string, options: { idle: number; slow: number;
     if (lost > 0) violations.push(`${lost} of ${options.idle} idle connections no longer answer`);
     return { latencies, violations };
   } finally {
-    for (const socket of [...idle, ...slow]) socket.destroy();
+    for (const client of [...idle, ...slow]) client.close();
   }
 }
 
@@ -162,59 +147,59 @@ export interface NonReaderReport {
 }
 
 /**
- * A client writes `requests` pipelined requests and never reads a reply. Meanwhile the daemon's
- * resident memory is sampled (rss) and a normal client is served.
+ * A client writes `requests` pipelined requests and never reads a reply. Meanwhile a normal client
+ * makes `calls` calls, and after each the daemon's resident memory is sampled (rss). A daemon that
+ * kept reading would take in more with every call it serves, so more calls catch it surer.
  */
-export async function nonReader(path: string, requests: number, watchMs: number, rss: () => number): Promise<NonReaderReport> {
+export async function nonReader(path: string, requests: number, calls: number, rss: () => number): Promise<NonReaderReport> {
   const baseline = rss();
-  const socket = await openSocket(path);
+  const client = await LineClient.connect(path);
+  // Not reading: past what the stream buffers, the replies stay in the kernel and then the daemon.
+  client.socket.pause();
   let sentBytes = 0;
   const chunk = Array.from({ length: 1000 }, (_, i) => line(i, 'get_topology')).join('');
   for (let i = 0; i < requests; i += 1000) {
-    socket.write(chunk);
+    client.write(chunk);
     sentBytes += Buffer.byteLength(chunk);
   }
   let peak = baseline;
-  const sampling = (async () => {
-    for (const end = Date.now() + watchMs; Date.now() < end; ) {
-      peak = Math.max(peak, rss());
-      await sleep(50);
-    }
-  })();
-  const latencies = await normalClient(path, 50, 'beside-non-reader');
-  await sampling;
-  const deliveredBytes = sentBytes - socket.writableLength;
-  socket.destroy();
+  const latencies = await normalClient(path, calls, 'beside-non-reader', () => (peak = Math.max(peak, rss())));
+  const deliveredBytes = sentBytes - client.socket.writableLength;
+  client.close();
   return { sentBytes, deliveredBytes, rssGrowthBytes: peak - baseline, latencies };
 }
 
 export interface OversizedReport {
-  /** The reply to a whole line over the limit, and whether the connection then closed. */
+  /** The reply to a whole line over the limit, and whether the connection then closed with nothing more. */
   readonly reply: string;
   readonly closedAfterReply: boolean;
   /** Bytes of an endless message with no newline written before the daemon closed the connection. */
   readonly streamedBeforeClose: number;
 }
 
-/** A line of `lineBytes` and, on another connection, a message with no end: both over `limitBytes`. */
+/**
+ * A line of `lineBytes` and, on another connection, a message with no end, written until the
+ * daemon hangs up or `streamLimitBytes` are written: both over the daemon's message limit.
+ */
 export async function oversized(path: string, lineBytes: number, streamLimitBytes: number): Promise<OversizedReport> {
-  const big = await openSocket(path);
-  const reader = replies(big);
+  const big = await LineClient.connect(path);
   big.write(`{"jsonrpc":"2.0","id":1,"method":"get_topology","params":{"pad":"${'x'.repeat(lineBytes)}"}}\n`);
-  const reply = await reader.next(10_000);
-  const closedAfterReply = await within(closed(big), 5000);
-  big.destroy();
+  const reply = await big.line();
+  // Waits for the daemon to close the connection (mocha's timeout if it never does).
+  const after = await big.rest();
+  const closedAfterReply = after.lines.length === 0 && after.partial === '';
 
-  const endless = await openSocket(path);
+  const endless = await LineClient.connect(path);
   let streamed = 0;
-  let gone = false;
-  const hungUp = closed(endless).then(() => (gone = true));
   const piece = Buffer.alloc(64 * 1024, 'y');
-  endless.write('{"jsonrpc":"2.0","id":2,"method":"get_topology","params":{"pad":"');
-  while (!gone && streamed < streamLimitBytes) {
-    if (!endless.write(piece)) await Promise.race([new Promise((resolve) => endless.once('drain', resolve)), hungUp]);
+  await endless.flush('{"jsonrpc":"2.0","id":2,"method":"get_topology","params":{"pad":"');
+  while (!endless.isClosed && streamed < streamLimitBytes) {
+    // Each piece waits until the kernel took it, or until the daemon hung up.
+    const wrote = await Promise.race([endless.flush(piece).then(() => true, () => false), endless.closed.then(() => false)]);
+    if (!wrote) await endless.closed;
     streamed += piece.length;
   }
-  endless.destroy();
+  const gone = endless.isClosed;
+  endless.close();
   return { reply, closedAfterReply, streamedBeforeClose: gone ? streamed : Infinity };
 }

@@ -1,11 +1,12 @@
-// Hostile input (SPEC sections 3 and 6): generated malformed messages sent pipelined over a few
+// Hostile input (docs/api.md: transport, errors): generated malformed messages sent pipelined over a few
 // connections, and the check of every reply. A reply must be a JSON-RPC response (an error object,
 // or a result for a valid but odd call), a batch of them, or a legacy one-shot answer; never a
 // stack trace, never an internal error. A message carrying one of our ids must be answered once,
 // with that id. After the flood each connection must still answer a plain request.
 import fc from 'fast-check';
-import { connect, type Socket } from 'node:net';
 import { METHOD_NAMES, isMethodName, validateResult } from '../../schema/index.js';
+import { EpaClient } from '../../src/client/index.js';
+import { LineClient } from '../support/line-client.js';
 
 export interface Hostile {
   readonly kind: string;
@@ -268,9 +269,10 @@ const sentinelId = (connection: number) => `sentinel-${connection}`;
 
 /**
  * Sends `count` generated messages over `connections` connections, each connection's share written
- * at once (pipelined), then a plain request on each; checks every reply up to that one's.
+ * at once (pipelined), then a plain request on each; checks every reply up to that one's. It waits
+ * for every reply without a deadline of its own (mocha's timeout, or the soak run's, ends a hang).
  */
-export async function flood(socketPath: string, count: number, connections: number, seed: number, report: FloodReport, timeoutMs = 60_000): Promise<void> {
+export async function flood(socketPath: string, count: number, connections: number, seed: number, report: FloodReport): Promise<void> {
   const began = Date.now();
   const sample = fc.sample(hostileMessage, { numRuns: count, seed });
   const methods = new Map<string, string>();
@@ -298,11 +300,11 @@ export async function flood(socketPath: string, count: number, connections: numb
     if (report.violations.length < 50) report.violations.push(`${where}: ${(error as Error).message}`);
   };
   await Promise.all([
-    ...lanes.map((lines, lane) => sendLane(socketPath, lines, lane, timeoutMs, onReply).catch(violation(`connection ${lane}`))),
+    ...lanes.map((lines, lane) => sendLane(socketPath, lines, lane, onReply).catch(violation(`connection ${lane}`))),
     // One-shot clients, `connections` at a time, each on a connection of its own.
     ...Array.from({ length: connections }, async (_, worker) => {
       for (let i = worker; i < oneShots.length; i += connections) {
-        await sendOneShot(socketPath, oneShots[i]!, timeoutMs, onReply).catch(violation(`one-shot ${i}`));
+        await sendOneShot(socketPath, oneShots[i]!, onReply).catch(violation(`one-shot ${i}`));
       }
     }),
   ]);
@@ -313,66 +315,50 @@ export async function flood(socketPath: string, count: number, connections: numb
   report.ms.push(Date.now() - began);
 }
 
+/** Some generated messages are valid allocations: what runs after a flood starts from an empty ledger. */
+export async function releaseEverything(path: string): Promise<void> {
+  const client = await EpaClient.connect(path);
+  try {
+    const list = await client.list_allocations();
+    for (const { service_name } of list.allocations) await client.release_service({ service_name });
+  } finally {
+    client.close();
+  }
+}
+
 /** Sends one message without a newline, as the Python clients do; the reply must be one line, then the close. */
-function sendOneShot(socketPath: string, message: Uint8Array, timeoutMs: number, onReply: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(socketPath);
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`not answered and closed within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', () => undefined);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      const lines = text.split('\n');
-      if (lines.length !== 2 || lines[1] !== '') {
-        reject(new Error(`expected one reply line before the close, got ${JSON.stringify(text.slice(0, 300))}`));
-        return;
-      }
-      onReply(lines[0]!);
-      resolve();
-    });
-    socket.once('connect', () => socket.write(message));
-  });
+async function sendOneShot(socketPath: string, message: Uint8Array, onReply: (line: string) => void): Promise<void> {
+  const client = await LineClient.connect(socketPath);
+  try {
+    client.write(message);
+    const { lines, partial } = await client.rest();
+    if (lines.length !== 1 || partial !== '') {
+      const text = [...lines, partial].join('\n');
+      throw new Error(`expected one reply line before the close, got ${JSON.stringify(text.slice(0, 300))}`);
+    }
+    onReply(lines[0]!);
+  } finally {
+    client.close();
+  }
 }
 
 /** Writes every line then a sentinel request; hands each reply line over until the sentinel's comes back. */
-function sendLane(socketPath: string, lines: readonly Uint8Array[], lane: number, timeoutMs: number, onReply: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(socketPath);
-    let buffer = '';
-    const timer = setTimeout(() => fail(new Error(`no sentinel reply within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    socket.setEncoding('utf8');
-    socket.on('error', (error) => fail(error));
-    socket.on('close', () => fail(new Error('the daemon closed the connection before the sentinel reply')));
-    socket.on('data', (text: string) => {
-      const parts = (buffer + text).split('\n');
-      buffer = parts.pop()!;
-      for (const line of parts) {
-        if (line.includes(`"${sentinelId(lane)}"`)) {
-          clearTimeout(timer);
-          socket.removeAllListeners('close');
-          socket.destroy();
-          resolve();
-          return;
-        }
-        onReply(line);
-      }
-    });
-    socket.once('connect', () => {
-      for (const line of lines) {
-        socket.write(line);
-        socket.write('\n');
-      }
-      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: sentinelId(lane), method: 'get_topology' })}\n`);
-    });
-  });
+async function sendLane(socketPath: string, lines: readonly Uint8Array[], lane: number, onReply: (line: string) => void): Promise<void> {
+  const client = await LineClient.connect(socketPath);
+  try {
+    for (const line of lines) {
+      client.write(line);
+      client.write('\n');
+    }
+    client.send({ jsonrpc: '2.0', id: sentinelId(lane), method: 'get_topology' });
+    for (;;) {
+      const line = await client.line().catch(() => {
+        throw new Error('the daemon closed the connection before the sentinel reply');
+      });
+      if (line.includes(`"${sentinelId(lane)}"`)) return;
+      onReply(line);
+    }
+  } finally {
+    client.close();
+  }
 }

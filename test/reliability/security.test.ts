@@ -1,4 +1,4 @@
-// What a local attacker or a careless setup could abuse (SPEC sections 3, 4 and 8): file modes of
+// What a local attacker or a careless setup could abuse: file modes of
 // the socket, the state dir and the state file whatever the umask; a socket never more open than
 // configured, even while it is set up; service names outside the pattern refused everywhere;
 // names that spell Object members kept as data; a planted temp-file symlink.
@@ -7,7 +7,7 @@ import { lstatSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callErr, callOk, daemonsPerTest, oneShot, TestDaemon } from '../integration/harness.js';
+import { callErr, callOk, daemonsPerTest, oneShot, TestDaemon } from '../support/daemon.js';
 
 const mode = async (path: string) => (await lstat(path)).mode & 0o777;
 

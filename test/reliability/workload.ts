@@ -187,8 +187,36 @@ export class ServiceModel {
 }
 
 /**
+ * Answers counted as they come, for a test that acts after some number of them (kills the daemon,
+ * breaks the disk) rather than after some time: the same scenario on a slow machine as on a fast one.
+ */
+export class AnswerCount {
+  #count = 0;
+  #waiting: { readonly at: number; readonly wake: () => void }[] = [];
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(): void {
+    this.#count++;
+    const due = this.#waiting.filter((w) => w.at <= this.#count);
+    this.#waiting = this.#waiting.filter((w) => w.at > this.#count);
+    for (const w of due) w.wake();
+  }
+
+  /** Settles once `n` more answers have come (at once for n <= 0). */
+  after(n: number): Promise<void> {
+    const at = this.#count + n;
+    if (at <= this.#count) return Promise.resolve();
+    return new Promise((wake) => this.#waiting.push({ at, wake }));
+  }
+}
+
+/**
  * Sends random changes for the model's service, one at a time, until stop() says so or the
- * connection drops (then the change in flight stays unanswered). Problems go to `problems`.
+ * connection drops (then the change in flight stays unanswered). Problems go to `problems`;
+ * `onAnswer` runs on every answer of the daemon, a result or an error.
  */
 export async function runClient(
   client: EpaClient,
@@ -197,6 +225,7 @@ export async function runClient(
   stop: () => boolean,
   counts: WorkloadCounts,
   problems: string[],
+  onAnswer: () => void = () => undefined,
 ): Promise<void> {
   while (!stop()) {
     const op = randomOp(rng, model.name);
@@ -208,6 +237,7 @@ export async function runClient(
       // Anything but a daemon answer is a dropped connection: the op stays in flight, its fate unknown.
       if (!(error instanceof EpaError)) return;
       model.inFlight = undefined;
+      onAnswer();
       if (error.code === STATE_WRITE_FAILED) counts.writeFailed++;
       else if (isDomainError(error.code)) counts.refused++;
       else {
@@ -218,6 +248,7 @@ export async function runClient(
     }
     model.inFlight = undefined;
     counts.acked++;
+    onAnswer();
     try {
       model.acked = afterReply(model.acked, op, result);
     } catch (error) {

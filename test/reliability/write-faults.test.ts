@@ -1,17 +1,16 @@
-// Write faults (SPEC sections 8 and 11): the state file cannot be written (a full or read-only
+// Write faults (docs/architecture.md): the state file cannot be written (a full or read-only
 // disk). Tests run as root, which ignores permissions, so the fault is injected under the real
 // writer: the daemon runs in-process with a writer that fails on demand, before it touches the
 // file (ENOSPC) or after the file was replaced (EIO from the dir fsync).
 import { expect } from 'chai';
 import { readFile, readdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FakeHost } from '../fixtures/host.js';
 import { SAMPLE } from '../fixtures/hosts.js';
-import { callErr, callOk, daemonsPerTest, type TestDaemon } from '../integration/harness.js';
+import { callErr, callOk, daemonsPerTest, type TestDaemon } from '../support/daemon.js';
 import { FaultyWriter } from '../support/faulty-writer.js';
 import { ledgerViolations, listingViolations, readLedger } from './ledger-checks.js';
 import { seedFromEnv, seededRandom } from './random.js';
-import { ServiceModel, WORKLOAD_HOST, WORKLOAD_POOL, describeState, emptyCounts, runClient, stateOf } from './workload.js';
+import { AnswerCount, ServiceModel, WORKLOAD_HOST, WORKLOAD_POOL, describeState, emptyCounts, runClient, stateOf } from './workload.js';
 
 describe('reliability: the state file cannot be written', function () {
   this.timeout(30_000);
@@ -112,11 +111,19 @@ describe('reliability: the state file cannot be written', function () {
     const problems: string[] = [];
     let stopped = false;
     const clients = await Promise.all(models.map(() => d.client()));
-    const loops = models.map((model, i) => runClient(clients[i]!, model, seededRandom(rng.int(0, 2 ** 32 - 1)), () => stopped, counts, problems));
-    for (const end = Date.now() + 1500; Date.now() < end; ) {
+    const answers = new AnswerCount();
+    const loops = models.map((model, i) =>
+      runClient(clients[i]!, model, seededRandom(rng.int(0, 2 ** 32 - 1)), () => stopped, counts, problems, () => answers.add()),
+    );
+    // Settles after n more answers, or at once when every client has stopped (a problem ends one).
+    const running = Promise.all(loops);
+    const answered = (n: number) => Promise.race([answers.after(n), running]);
+    // The disk fails or works for a random number of answered changes at a time: steps counted
+    // in answers, not in ms, so a slow machine runs the same scenario as a fast one.
+    for (let step = 0; step < 60; step++) {
       if (rng.next() < 0.4) writer.failAt('open-temp', 'ENOSPC');
       else writer.clear();
-      await sleep(rng.int(5, 40));
+      await answered(rng.int(1, 8));
     }
     writer.clear();
     stopped = true;

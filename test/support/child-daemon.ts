@@ -1,117 +1,63 @@
-// `bin/epa-orchestrator serve` in a child process, so a test can SIGKILL it, signal it, read its
-// stderr and watch its memory. A warm child has its modules loaded and waits for go().
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+// `bin/epa-orchestrator serve` as a separate process, for what an in-process daemon cannot show:
+// SIGKILL, signals, its resident memory. A warm child has its modules loaded and waits for go().
+// A test waits on what the daemon says (its "serving on" line), never on the clock.
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { BIN, Started, type Exit } from './process.js';
 
-// This file runs from dist/test/reliability/, three levels below the repository root.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BIN = join(REPO_ROOT, 'bin', 'epa-orchestrator');
 const GATE = new URL('./gate.js', import.meta.url).href;
 
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-export interface ServeFlags {
-  readonly socket: string;
-  readonly stateDir: string;
-  readonly sysfs: string;
-  /** More flags, e.g. ['--max-connections', '2000']. */
-  readonly extra?: readonly string[];
-}
-
-export function serveArgs(flags: ServeFlags): string[] {
-  return ['serve', '--socket', flags.socket, '--state-dir', flags.stateDir, '--sysfs', flags.sysfs, ...(flags.extra ?? [])];
-}
-
-/** Whether something accepts a connection on the socket path now. */
-export function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(socketPath);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
+/** How a child ended. */
+export type ChildExit = Omit<Exit, 'stdout' | 'stderr'>;
 
 export class ChildDaemon {
-  stderr = '';
-  readonly exited: Promise<Exit>;
-  readonly #child: ChildProcess;
-  readonly #warm: Promise<void>;
-  #exit: Exit | undefined;
+  private constructor(readonly process: Started) {}
 
-  private constructor(args: readonly string[], gated: boolean) {
-    this.#child = spawn(process.execPath, [...(gated ? ['--import', GATE] : []), BIN, ...args], {
-      cwd: REPO_ROOT,
-      stdio: [gated ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    this.#child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
-    this.exited = new Promise((resolve) =>
-      this.#child.once('close', (code, signal) => {
-        this.#exit = { code, signal };
-        resolve(this.#exit);
-      }),
-    );
-    this.#warm = gated
-      ? Promise.race([
-          once(this.#child.stdout!, 'data').then(() => undefined),
-          this.exited.then(() => Promise.reject(new Error(`the spare exited before it was warm: ${this.stderr}`))),
-        ])
-      : Promise.resolve();
-    this.#warm.catch(() => undefined);
-    this.#child.stdout!.resume();
-  }
-
-  /** Starts `bin/epa-orchestrator <args>` at once. */
+  /**
+   * Starts `bin/epa-orchestrator <args>` at once. The args must leave the log level at info (or
+   * lower) for ready() to hear the daemon say it serves.
+   */
   static start(args: readonly string[]): ChildDaemon {
-    return new ChildDaemon(args, false);
+    return new ChildDaemon(new Started(process.execPath, [BIN, ...args]));
   }
 
   /** Spawns `bin/epa-orchestrator <args>` with its modules loaded, held until go(). */
   static warm(args: readonly string[]): ChildDaemon {
-    return new ChildDaemon(args, true);
+    return new ChildDaemon(new Started(process.execPath, ['--import', GATE, BIN, ...args], { holdStdin: true }));
   }
 
   get pid(): number {
-    return this.#child.pid!;
+    return this.process.child.pid!;
   }
 
-  get exit(): Exit | undefined {
-    return this.#exit;
+  get stderr(): string {
+    return this.process.stderr;
+  }
+
+  get exited(): Promise<ChildExit> {
+    return this.process.exited;
+  }
+
+  get exit(): ChildExit | undefined {
+    return this.process.exit;
   }
 
   /** Lets a warm child run the program, once its modules are loaded. */
   async go(): Promise<void> {
-    await this.#warm;
-    this.#child.stdin!.end('go\n');
+    await this.process.saysOnStdout(/^warm$/m);
+    this.process.input('go\n');
   }
 
-  /** Resolves once the socket answers; rejects if the child exits or takes longer than timeoutMs. */
-  async ready(socketPath: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.#exit) throw new Error(`the daemon exited (${JSON.stringify(this.#exit)}) before serving: ${this.stderr}`);
-      if (await answers(socketPath)) return;
-      if (Date.now() > deadline) throw new Error(`the daemon did not answer on ${socketPath} within ${timeoutMs} ms: ${this.stderr}`);
-      await sleep(5);
-    }
+  /** Resolves once the daemon says it serves; rejects if it exits first. */
+  async ready(): Promise<void> {
+    await this.process.saysOnStderr(/serving on /);
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (!this.#exit) this.#child.kill(signal);
+    if (this.exit === undefined) this.process.child.kill(signal);
   }
 
   /** SIGKILL, and waits for the process to be gone. */
-  async kill(): Promise<Exit> {
+  async kill(): Promise<ChildExit> {
     this.signal('SIGKILL');
     return this.exited;
   }
@@ -131,7 +77,7 @@ export class SpareDaemons {
 
   constructor(
     private readonly args: readonly string[],
-    private readonly ahead: number,
+    ahead: number,
   ) {
     for (let i = 0; i < ahead; i++) this.#spares.push(ChildDaemon.warm(args));
   }

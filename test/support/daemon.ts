@@ -1,25 +1,26 @@
-// Shared helpers of the daemon integration tests: a real daemon in-process on a temp dir (fake
-// sysfs, state dir, socket), clients that check every result against its schema, a raw-socket
-// client that writes exact bytes, and the Python snap's one-shot client.
+// The daemon harness of every suite: the dirs a daemon works in (fake sysfs, state dir, socket),
+// a real daemon in-process on them (TestDaemon; child-daemon.ts runs one as a separate process on
+// the same dirs), calls that check every result against its schema, and the Python snap's
+// one-shot client.
 import { expect } from 'chai';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { validateResult, type MethodName, type ResultOf } from '../../schema/index.js';
-import { openUnixSocket, EpaError, EpaClient } from '../../src/client/index.js';
-import { LIMIT_DEFAULTS, type DaemonConfig } from '../../src/daemon/config.js';
+import type { Clock } from '../../src/clock/index.js';
+import { EpaError, EpaClient } from '../../src/client/index.js';
+import type { DaemonConfig } from '../../src/daemon/config.js';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/daemon/logger.js';
 import type { StateWriter } from '../../src/state/index.js';
+import { TRANSPORT_DEFAULTS } from '../../src/transport/index.js';
 import { PythonSocket, pythonJson } from '../clients/python-socket.js';
 import { SAMPLE } from '../fixtures/hosts.js';
 import { tempSysfs, type FakeHost, type TempSysfs } from '../fixtures/host.js';
+import { LineClient } from './line-client.js';
 
 export { EpaError, EpaClient };
-
-const REPLY_TIMEOUT_MS = 3000;
 
 /** Fails on text that looks like a stack trace or a source location. */
 export function expectNoStack(text: string): void {
@@ -57,99 +58,13 @@ export async function callErr(client: EpaClient, method: string, params: Record<
   return expect.fail(`${method} succeeded with ${JSON.stringify(result)}`);
 }
 
-/** A client that writes exact bytes and reads newline-terminated replies. */
-export class RawClient {
-  private buffer = '';
-  private readonly lines: string[] = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
-  readonly closed: Promise<void>;
-
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      const parts = (this.buffer + text).split('\n');
-      this.buffer = parts.pop()!;
-      this.lines.push(...parts);
-      this.wake?.();
-    });
-    // The daemon may reset a connection it closes while this client still writes.
-    socket.on('error', () => undefined);
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.ended = true;
-        this.wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static async connect(path: string): Promise<RawClient> {
-    return new RawClient(await openUnixSocket(path));
-  }
-
-  write(bytes: string | Uint8Array): void {
-    this.socket.write(bytes);
-  }
-
-  /** Writes one message followed by a newline. */
-  send(message: unknown): void {
-    this.socket.write(`${JSON.stringify(message)}\n`);
-  }
-
-  /** The next reply line (without its newline); fails if none comes in time or the socket closes. */
-  async line(timeoutMs = REPLY_TIMEOUT_MS): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.lines.length === 0) {
-      if (this.ended) expect.fail('connection closed before a reply arrived');
-      const left = deadline - Date.now();
-      if (left <= 0) expect.fail(`no reply within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-    const text = this.lines.shift()!;
-    expectNoStack(text);
-    return text;
-  }
-
-  /** The next reply, parsed. */
-  async reply(timeoutMs = REPLY_TIMEOUT_MS): Promise<unknown> {
-    return JSON.parse(await this.line(timeoutMs)) as unknown;
-  }
-
-  /** Sends one message and returns the next reply, parsed. */
-  async roundTrip(message: unknown): Promise<unknown> {
-    this.send(message);
-    return this.reply();
-  }
-
-  /** Replies received and not yet taken, plus any partial line. */
-  get pending(): { lines: readonly string[]; partial: string } {
-    return { lines: [...this.lines], partial: this.buffer };
-  }
-
-  get isClosed(): boolean {
-    return this.ended;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 /**
  * A Python client of the one-shot protocol: connect, sendall(json.dumps(request)) with no
  * newline, one recv(4096), json.loads; then the daemon must close the connection. So the whole
  * reply comes in one read.
  */
 export async function oneShot(socketPath: string, message: unknown): Promise<Record<string, unknown>> {
-  const socket = await PythonSocket.connect(socketPath, REPLY_TIMEOUT_MS);
+  const socket = await PythonSocket.connect(socketPath);
   try {
     await socket.sendall(pythonJson(message));
     const text = (await socket.recv(4096)).toString('utf8');
@@ -164,6 +79,55 @@ export async function oneShot(socketPath: string, message: unknown): Promise<Rec
   }
 }
 
+/** The dirs a daemon works in: a fake sysfs tree of the host, a state dir and a socket path. */
+export class DaemonDirs {
+  private constructor(
+    readonly dir: string,
+    private readonly tree: TempSysfs,
+  ) {}
+
+  static async create(host: FakeHost = SAMPLE): Promise<DaemonDirs> {
+    const dir = await mkdtemp(join(tmpdir(), 'epa-test-'));
+    return new DaemonDirs(dir, tempSysfs(host));
+  }
+
+  get socket(): string {
+    return join(this.dir, 'epa.sock');
+  }
+
+  get stateDir(): string {
+    return join(this.dir, 'state');
+  }
+
+  get stateFile(): string {
+    return join(this.stateDir, 'state.json');
+  }
+
+  get sysfs(): string {
+    return this.tree.path;
+  }
+
+  /** The config of a daemon on these dirs, with default limits. */
+  config(overrides: Partial<DaemonConfig> = {}): DaemonConfig {
+    return { ...TRANSPORT_DEFAULTS, socket: this.socket, stateDir: this.stateDir, sysfs: this.sysfs, ...overrides };
+  }
+
+  /** The command line of `serve` on these dirs, with more flags after. */
+  serveArgs(extra: readonly string[] = []): string[] {
+    return ['serve', '--socket', this.socket, '--state-dir', this.stateDir, '--sysfs', this.sysfs, ...extra];
+  }
+
+  /** The state file on disk, parsed. */
+  async readState(): Promise<unknown> {
+    return JSON.parse(await readFile(this.stateFile, 'utf8')) as unknown;
+  }
+
+  async cleanup(): Promise<void> {
+    this.tree.cleanup();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
 export interface TestDaemonOptions {
   readonly host?: FakeHost;
   /** Config fields to override (limits, cpuPool, socket, stateDir). */
@@ -172,40 +136,33 @@ export interface TestDaemonOptions {
   readonly stateFile?: string;
   /** Replaces the durable writer of the state store (to hold or fail writes). */
   readonly writer?: StateWriter;
+  /** Replaces the system clock (a ManualClock moves time by hand). */
+  readonly clock?: Clock;
   /** Files of the sysfs tree to overwrite before the start (path below the root → content). */
   readonly breakSysfs?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
 }
 
-/** A daemon on a temp dir of its own: fake sysfs, state dir and socket. */
+/** A daemon in this process, on dirs of its own. */
 export class TestDaemon {
   private readonly clients: { close(): void }[] = [];
   private shared: EpaClient | undefined;
   private running: Daemon | undefined;
 
   private constructor(
-    readonly dir: string,
-    private readonly sysfs: TempSysfs,
+    readonly dirs: DaemonDirs,
     readonly config: DaemonConfig,
     private readonly logger: Logger,
-    private readonly writer: StateWriter | undefined,
+    private readonly options: TestDaemonOptions,
   ) {}
 
   static async start(options: TestDaemonOptions = {}): Promise<TestDaemon> {
-    const dir = await mkdtemp(join(tmpdir(), 'epa-it-'));
-    const sysfs = tempSysfs(options.host ?? SAMPLE);
-    const config: DaemonConfig = {
-      ...LIMIT_DEFAULTS,
-      socket: join(dir, 'epa.sock'),
-      stateDir: join(dir, 'state'),
-      sysfs: sysfs.path,
-      ...options.config,
-    };
-    const test = new TestDaemon(dir, sysfs, config, options.logger ?? silentLogger(), options.writer);
+    const dirs = await DaemonDirs.create(options.host);
+    const test = new TestDaemon(dirs, dirs.config(options.config), options.logger ?? silentLogger(), options);
     try {
-      for (const [path, content] of Object.entries(options.breakSysfs ?? {})) await writeFile(join(sysfs.path, path), content);
+      for (const [path, content] of Object.entries(options.breakSysfs ?? {})) await writeFile(join(dirs.sysfs, path), content);
       if (options.stateFile !== undefined) {
-        await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+        await mkdir(test.config.stateDir, { recursive: true, mode: 0o700 });
         await writeFile(test.stateFile, options.stateFile);
       }
       await test.restart();
@@ -221,12 +178,16 @@ export class TestDaemon {
     return this.running;
   }
 
+  get dir(): string {
+    return this.dirs.dir;
+  }
+
   get socketPath(): string {
     return this.config.socket;
   }
 
   get sysfsPath(): string {
-    return this.sysfs.path;
+    return this.dirs.sysfs;
   }
 
   get stateFile(): string {
@@ -245,9 +206,9 @@ export class TestDaemon {
     return client;
   }
 
-  /** A new raw connection, closed at cleanup. */
-  async raw(): Promise<RawClient> {
-    const client = await RawClient.connect(this.socketPath);
+  /** A new raw connection whose every line is checked for stack traces, closed at cleanup. */
+  async raw(): Promise<LineClient> {
+    const client = await LineClient.connect(this.socketPath, { check: expectNoStack });
     this.clients.push(client);
     return client;
   }
@@ -275,15 +236,18 @@ export class TestDaemon {
   /** Starts a daemon on the same dirs (stopping the current one first). */
   async restart(): Promise<void> {
     await this.stop();
-    this.running = await startDaemon(this.config, this.logger, this.writer === undefined ? {} : { writer: this.writer });
+    const { writer, clock } = this.options;
+    this.running = await startDaemon(this.config, this.logger, {
+      ...(writer === undefined ? {} : { writer }),
+      ...(clock === undefined ? {} : { clock }),
+    });
   }
 
   /** Closes every client, stops the daemon and removes the temp dirs. */
   async cleanup(): Promise<void> {
     for (const client of this.clients.splice(0)) client.close();
     await this.stop();
-    this.sysfs.cleanup();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.dirs.cleanup();
   }
 }
 

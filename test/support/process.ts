@@ -20,6 +20,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Written to standard input, which is then closed; without it stdin is closed at once. */
   readonly stdin?: string;
+  /** Keeps standard input open for input() instead. */
+  readonly holdStdin?: boolean;
   readonly cwd?: string;
 }
 
@@ -29,6 +31,7 @@ export class Started {
   stderr = '';
   readonly exited: Promise<Exit>;
   #watchers: (() => void)[] = [];
+  #exit: Omit<Exit, 'stdout' | 'stderr'> | undefined;
 
   constructor(command: string, args: readonly string[], options: RunOptions = {}) {
     const env = { ...process.env };
@@ -37,7 +40,7 @@ export class Started {
       else env[name] = value;
     }
     this.child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env });
-    this.child.stdin!.end(options.stdin ?? '');
+    if (options.holdStdin !== true) this.child.stdin!.end(options.stdin ?? '');
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
       this.#notify();
@@ -48,19 +51,42 @@ export class Started {
     });
     this.exited = new Promise((resolve) =>
       this.child.once('close', (code, signal) => {
+        this.#exit = { code, signal };
         this.#notify();
         resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
       }),
     );
   }
 
-  /** Resolves once the process has written text matching `pattern` on stderr; fails if it exits first. */
-  async saysOnStderr(pattern: RegExp): Promise<string> {
+  /** How the process ended, once it has and its output is all read. */
+  get exit(): Omit<Exit, 'stdout' | 'stderr'> | undefined {
+    return this.#exit;
+  }
+
+  /**
+   * Resolves once the process has written text matching `pattern` on stderr (from character
+   * `from` on, to wait for a line it has said before); fails if it exits first.
+   */
+  async saysOnStderr(pattern: RegExp, from = 0): Promise<string> {
+    return this.#says('stderr', pattern, from);
+  }
+
+  /** Resolves once the process has written text matching `pattern` on stdout; fails if it exits first. */
+  async saysOnStdout(pattern: RegExp, from = 0): Promise<string> {
+    return this.#says('stdout', pattern, from);
+  }
+
+  /** Writes to a held standard input, and closes it. */
+  input(text: string): void {
+    this.child.stdin!.end(text);
+  }
+
+  async #says(stream: 'stdout' | 'stderr', pattern: RegExp, from: number): Promise<string> {
     for (;;) {
-      const match = pattern.exec(this.stderr);
+      const match = pattern.exec(this[stream].slice(from));
       if (match) return match[0];
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`exited (${this.child.exitCode ?? this.child.signalCode}) before saying ${pattern}: ${this.stderr}`);
+      if (this.exit !== undefined) {
+        throw new Error(`exited (${JSON.stringify(this.exit)}) before saying ${pattern} on ${stream}: ${this.stderr}`);
       }
       await new Promise<void>((resolve) => this.#watchers.push(resolve));
     }
@@ -68,7 +94,7 @@ export class Started {
 
   /** Stops the process (SIGTERM by default) and waits for its end. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.#exit === undefined) this.child.kill(signal);
     return this.exited;
   }
 

@@ -13,7 +13,7 @@ function holding(service: string, cpus: string): Ledger {
   return Ledger.fromRecords([[service, record]]);
 }
 
-describe('allocator: allocate_cores placement (SPEC section 5)', () => {
+describe('allocator: allocate_cores placement', () => {
   it('gives a fresh service of 4 the best-fitting node: 2-3,18-19 on the sample host', () => {
     const { result } = run(sample, Ledger.EMPTY, cores('vm', 4));
     expect(result).to.deep.include({

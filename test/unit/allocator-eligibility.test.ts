@@ -1,4 +1,4 @@
-// SPEC section 10, eligibility: only pool ∩ online CPUs are handed out. CPUs that go offline (or
+// Eligibility: only pool ∩ online CPUs are handed out. CPUs that go offline (or
 // leave the pool) stay with their owner, are reported, and are eligible again when they return;
 // a protected owner cannot lose them by asking again. On the sample host (pool 2-15,18-31;
 // node 0 = 0-7,16-23, node 1 = 8-15,24-31; cpu i and i+16 siblings); the topology is read with
@@ -17,7 +17,7 @@ const offline = machineWith(SAMPLE, { online: '0-2,4,6-7,9-31' });
 // vm (legacy, automatic) holds 2-3,18-19; osd (protected, explicit) holds 8,24.
 const ledger = after(allOnline, [cores('vm', 4), numa('osd', 1, 2, PROTECTED)]);
 
-describe('allocator: eligibility (SPEC section 10)', () => {
+describe('allocator: eligibility', () => {
   it('keeps offline CPUs with their owner and reports them per entry and per pool', () => {
     const view = list(offline, ledger);
     expect(view).to.deep.include({ total_allocated_cpus: 6, total_available_cpus: 25, remaining_available_cpus: 21 });
@@ -130,7 +130,7 @@ describe('allocator: eligibility (SPEC section 10)', () => {
     const back = machineWith(readWhileOffline, { online: '0-31' });
     const held = Ledger.fromRecords([['vm', { cpus: parseCpuList('9,25'), explicit: CpuSet.EMPTY, policy: 'legacy', pool: 'isolated', hugepages: [] }]]);
     expect(list(back, held).allocations[0]).to.deep.include({ allocated_cores: '9,25', stale_cores: '' });
-    // Shrinking keeps one of them (SPEC section 5.1), as for any held CPU.
+    // Shrinking keeps one of them (placement step 1), as for any held CPU.
     const { next, result } = run(back, held, cores('vm', 1));
     expect(result).to.deep.include({ cores_allocated: 1, allocated_cores: '9' });
     expect(cpusOf(next, 'vm')).to.equal('9');

@@ -32,7 +32,7 @@ export function machine(desc: FakeHost, cpuPool?: string): Machine {
   return { host: hostView(topologyOf(desc, options)), hugepages: desc.hugepages };
 }
 
-/** What SPEC section 10 adds to a host: a general pool, and `online` read after the topology. */
+/** What pools and eligibility add to a host: a general pool, and `online` read after the topology. */
 export interface MachineOptions {
   readonly cpuPool?: string;
   /** --general-pool (cpulist). */
@@ -117,7 +117,7 @@ export function topology(m: Machine, ledger: Ledger): ResultOf<'get_topology'> {
   return checked('get_topology', topologyView(ledger, m.host));
 }
 
-/** The optional params of SPEC section 10 on the allocation methods. */
+/** The optional params of the allocation methods: a preemption policy and a pool. */
 export interface Options {
   readonly pool?: string;
   readonly preemption_policy?: PreemptionPolicy;

@@ -1,4 +1,4 @@
-// SPEC section 10, preemption policy: a "non-preemptive" service's CPUs are never taken by anyone,
+// Preemption policy: a "non-preemptive" service's CPUs are never taken by anyone,
 // and such a service takes no one's. On the sample host (pool 2-15,18-31; node 0 = 0-7,16-23 with
 // pool CPUs 2-7,18-23; node 1 = 8-15,24-31; cpu i and i+16 siblings).
 import { expect } from 'chai';
@@ -11,7 +11,7 @@ const PROTECTED = { preemption_policy: 'non-preemptive' } as const;
 const LEGACY = { preemption_policy: 'legacy' } as const;
 const policyOf = (ledger: Ledger, service: string) => list(sample, ledger).allocations.find((a) => a.service_name === service)?.preemption_policy;
 
-describe('allocator: preemption policy (SPEC section 10)', () => {
+describe('allocator: preemption policy', () => {
   describe('which policy a service has', () => {
     it('starts as legacy when the request names none', () => {
       expect(run(sample, Ledger.EMPTY, cores('vm', 2)).result.preemption_policy).to.equal('legacy');

@@ -1,4 +1,4 @@
-// SPEC section 10, named pools: the default pool "isolated" and the optional "general" pool, each a
+// Named pools: the default pool "isolated" and the optional "general" pool, each a
 // world of its own. On the sample host (pool 2-15,18-31; node 0 = 0-7,16-23, node 1 = 8-15,24-31;
 // cpu i and i+16 siblings) the general pool is the host's own CPUs 0-1,16-17 (cores 0 and 1, node 0).
 import { expect } from 'chai';
@@ -34,7 +34,7 @@ const legacyRecord = (cpus: string, pool: 'isolated' | 'general'): ServiceRecord
   hugepages: [],
 });
 
-describe('allocator: named pools (SPEC section 10)', () => {
+describe('allocator: named pools', () => {
   describe('the general pool', () => {
     it('hands out its own CPUs, with its own totals and shared CPUs, and says so in the result', () => {
       const { next, result } = run(sample, Ledger.EMPTY, cores('osd', 2, GENERAL));

@@ -193,7 +193,7 @@ describe('allocator: CPUs that left the pool (stale)', () => {
     expect(cpusOf(next, 'old')).to.equal('2-4,18-20');
   });
 
-  it("are dropped by their owner's own re-request (SPEC section 10, legacy service)", () => {
+  it("are dropped by their owner's own re-request (a legacy service)", () => {
     const { next, result } = run(shrunk, ledger, cores('old', 6));
     expect(result.allocated_cores).to.equal('4-6,20-22');
     expect(list(shrunk, next).allocations[0]?.stale_cores).to.equal('');

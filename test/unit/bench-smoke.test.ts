@@ -44,7 +44,7 @@ describe('bench --smoke', function () {
 
   it('prints a socket row for the echo server and both daemon mixes at every connection count', () => {
     for (const connections of SMOKE.socket.connections) {
-      for (const [server, mix] of [['echo', String.raw`\(read requests\)`], ['daemon', 'read'], ['daemon', 'write']]) {
+      for (const [server, mix] of [['echo', String.raw`\(read requests\)`], ['daemon', 'list'], ['daemon', 'memory'], ['daemon', 'write']]) {
         const row = new RegExp(String.raw`^\| ${server} \| ${mix} \| ${connections} \| ([\d,]+) \| ${num} \| ${num} \| ${num} \|$`, 'm');
         const match = row.exec(stdout);
         expect(match, `${server} ${mix} ×${connections}`).to.not.equal(null);
@@ -68,8 +68,8 @@ describe('bench --smoke', function () {
       expect(stdout).to.match(new RegExp(String.raw`^\| ${figure.replace(/[()]/g, '\\$&')} \| ×`, 'm'));
     }
     const verdicts = stdout.match(/\| (met|MISSED) \|$/gm) ?? [];
-    // Reads at each connection count, writes, allocator calls, list_allocations.
-    expect(verdicts).to.have.length(SMOKE.socket.connections.length + 3);
+    // Both reads at each connection count, writes, allocator calls, list_allocations.
+    expect(verdicts).to.have.length(2 * SMOKE.socket.connections.length + 3);
   });
 
   it('writes no results file', () => {

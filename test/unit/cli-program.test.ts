@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { CommanderError } from 'commander';
-import { LIMIT_DEFAULTS, defaultSocketPath, defaultStateDir } from '../../src/daemon/config.js';
+import { defaultSocketPath, defaultStateDir } from '../../src/daemon/config.js';
+import { TRANSPORT_DEFAULTS } from '../../src/transport/index.js';
 import { buildProgram } from '../../src/cli/program.js';
 import type { Actions } from '../../src/cli/program.js';
 
@@ -73,6 +74,9 @@ function withoutEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+// Every limit but the in-flight cap, which has no flag.
+const SERVE_LIMITS = Object.fromEntries(Object.entries(TRANSPORT_DEFAULTS).filter(([name]) => name !== 'maxInFlightPerConnection'));
+
 describe('cli program', () => {
   describe('serve', () => {
     it('uses the defaults of the daemon config when nothing is given', async () => {
@@ -83,7 +87,7 @@ describe('cli program', () => {
             socket: defaultSocketPath(withoutEnv()),
             stateDir: defaultStateDir(withoutEnv()),
             sysfs: '/sys',
-            ...LIMIT_DEFAULTS,
+            ...SERVE_LIMITS,
           },
           logLevel: 'info',
           logFormat: 'text',

@@ -1,4 +1,4 @@
-// SPEC section 10 in the state file: the policy and pool maps survive a daemon's changes and
+// Policies and pools in the state file: the policy and pool maps survive a daemon's changes and
 // restarts byte for byte, and a file whose maps cannot be right is refused. (Loading the maps, a
 // file without them, and the refusals of unknown values and entries of absent services are in
 // state-layout.test.ts and the round-trip property.)
@@ -17,7 +17,7 @@ const OURS =
   '"preemption_policies":{"osd":"non-preemptive","pinned":"non-preemptive"}},' +
   '"hugepages_db":{"allocations":{}},"updated_at":"2026-03-01T12:00:00.000Z","version":1}';
 
-describe('state file: policies and pools (SPEC section 10)', () => {
+describe('state file: policies and pools', () => {
   const dirs = new TempDirs();
   const stores: LedgerStore[] = [];
   afterEach(async () => {

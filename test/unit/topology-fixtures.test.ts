@@ -133,7 +133,7 @@ describe('topologyOf(desc) equals reading the written tree', () => {
 describe('the sample host', () => {
   const topology = topologyOf(hosts.SAMPLE);
 
-  it('is the host of SPEC §5 and §9', () => {
+  it('is the sample host of the demo and the docs', () => {
     expect(topology.pool.toString()).to.equal('2-15,18-31');
     expect(topology.nodes.map((n) => n.cpus.toString())).to.deep.equal(['0-7,16-23', '8-15,24-31']);
     expect(topology.coreOf(2)?.threads.toString()).to.equal('2,18');

@@ -1,4 +1,4 @@
-// readTopology on every fixture host written as a sysfs tree, every "if missing" row of SPEC §2,
+// readTopology on every fixture host written as a sysfs tree, every missing file,
 // the --cpu-pool override, and malformed files.
 import { expect } from 'chai';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -120,7 +120,7 @@ describe('readTopology: fixture hosts', () => {
   });
 });
 
-describe('readTopology: missing files (SPEC §2)', () => {
+describe('readTopology: missing files', () => {
   it('no isolated file: empty pool', () => {
     const t = readHost(fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, noIsolated: true }));
     expect(t.pool.isEmpty()).to.equal(true);

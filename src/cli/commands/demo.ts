@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { LIMIT_DEFAULTS } from '../../daemon/config.js';
+import { TRANSPORT_DEFAULTS } from '../../transport/index.js';
 import { startDaemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../daemon/logger.js';
 import { SAMPLE_HOST, writeSysfs } from '../../topology/fake/index.js';
@@ -33,7 +33,7 @@ export async function demo({ socket, writeSample }: DemoRequest): Promise<void> 
   writeSysfs(SAMPLE_HOST, sysfs);
   const logger = createLogger({ level: 'info', format: 'text' });
   const start = async () => {
-    const daemon = await startDaemon({ ...LIMIT_DEFAULTS, socket: socketPath, stateDir, sysfs }, logger).catch((error: unknown) => {
+    const daemon = await startDaemon({ ...TRANSPORT_DEFAULTS, socket: socketPath, stateDir, sysfs }, logger).catch((error: unknown) => {
       removeTemp();
       throw new CliError(`cannot start the demo: ${messageOf(error)}`);
     });
