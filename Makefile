@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: all deps build lint test schema run demo smoke bench soak install clean
+.PHONY: all deps build lint test schema docs run demo smoke bench soak install clean
 
 # make install PREFIX=/usr: the command in $(PREFIX)/bin (where the systemd unit runs it from), the
 # package in $(PREFIX)/lib/node_modules, the units and the sysusers file for systemd.
@@ -32,6 +32,10 @@ test: deps
 
 schema: build
 	./bin/epa-orchestrator schema --out schema
+
+# docs/api.md from the schemas and a real daemon on the sample host; a test fails when it is stale.
+docs: build
+	node dist/tools/docs/main.js
 
 run: build
 	./bin/epa-orchestrator demo

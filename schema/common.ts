@@ -1,4 +1,4 @@
-// Building blocks shared by the method schemas (SPEC section 4). Each is a plain JSON Schema object.
+// Building blocks shared by the method schemas (docs/api.md). Each is a plain JSON Schema object.
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 
@@ -39,21 +39,21 @@ export const CountOrRelease = Type.Union([Type.Integer({ minimum: 1 }), Type.Lit
 export const HugepageEntry = Type.Object({
   node_id: NodeId,
   size_kb: SizeKb,
-  count: Type.Integer({ minimum: 1 }),
+  count: Type.Integer({ minimum: 1, description: 'Pages reserved' }),
 });
 export type HugepageEntry = Static<typeof HugepageEntry>;
 
 /** CPUs a NUMA request took from another service's automatic allocation. */
 export const PreemptedEntry = Type.Object({
   service_name: ServiceName,
-  cores: CpuList,
+  cores: Type.With(CpuList, { description: 'The CPUs taken from it' }),
 });
 export type PreemptedEntry = Static<typeof PreemptedEntry>;
 
 /** Params are by name and closed: an unknown member is invalid params. */
 export const CLOSED = { additionalProperties: false } as const;
 
-// SPEC section 10: protected allocations and named pools.
+// Protected allocations and named pools (README.md, "Protected allocations and pools").
 
 export const PREEMPTION_POLICIES = ['legacy', 'non-preemptive'] as const;
 export const PreemptionPolicy = Type.Enum(PREEMPTION_POLICIES, {

@@ -1,5 +1,5 @@
-// Every error code of the API, declared once (SPEC section 6), with the factories that give each
-// domain error its exact sentence. The RPC layer answers a DomainError as {code, message, data}.
+// Every error code of the API, declared once (docs/api.md, errors), with the factories that give
+// each domain error its exact sentence. The RPC layer answers a DomainError as {code, message, data}.
 import { Type } from 'typebox';
 import type { Static } from 'typebox';
 
@@ -23,7 +23,10 @@ export const DOMAIN_ERRORS = {
   POLICY_CONFLICT: { code: -32007, summary: 'Legacy policy asked while protected CPUs are held' },
   CPUS_UNAVAILABLE: { code: -32008, summary: 'A protected service holds CPUs that are no longer eligible' },
   POOL_NOT_FOUND: { code: -32009, summary: 'Unknown or unconfigured CPU pool' },
-  STATE_WRITE_FAILED: { code: -32010, summary: 'The change could not be made durable; nothing changed' },
+  STATE_WRITE_FAILED: {
+    code: -32010,
+    summary: 'The change could not be made durable: not applied, and data.disk_state says whether the state file may still hold it',
+  },
   POOL_CONFLICT: { code: -32011, summary: 'The service holds CPUs in the other pool' },
 } as const;
 
@@ -77,7 +80,7 @@ export class DomainError extends Error {
   }
 }
 
-/** One factory per failure, so every caller produces the spec's exact sentence. */
+/** One factory per failure, so every caller produces the same exact sentence. */
 export const DomainErrors = {
   /** `unavailable`: why the pool hands out nothing at all (a degraded start), when that is the cause. */
   noIsolatedCpus: (unavailable: string | null = null) =>

@@ -1,7 +1,9 @@
-// The API contract: one params and one result schema per method of SPEC section 4, and the table
-// that the validators, the RPC layer and the OpenRPC document are all built from.
+// The API contract: one params and one result schema per method, and the table that the
+// validators, the RPC layer, the OpenRPC document and docs/api.md are all built from.
 // Params are closed (except list_allocations); results are open: listed fields are required,
 // extra fields are allowed. An optional param is one `Type.Optional(...)` line in its object.
+// A field whose shared building block describes it too generally gets its own description with
+// Type.With; never on a union param, whose description is what invalid params says it must be.
 import { Type } from 'typebox';
 import type { Static, TObject } from 'typebox';
 import {
@@ -9,6 +11,7 @@ import {
   Count,
   CountOrRelease,
   CpuList,
+  DEFAULT_POOL,
   EchoedServiceName,
   HugepageEntry,
   NodeId,
@@ -26,13 +29,23 @@ import type { MethodName } from './names.js';
 
 export { METHOD_NAMES, isMethodName, type MethodName } from './names.js';
 
-const TotalAvailable = Type.Integer({ minimum: 0, description: 'Size of the pool' });
-const Remaining = Type.Integer({ minimum: 0, description: 'Pool CPUs that no service holds' });
+const TotalAvailable = Type.Integer({ minimum: 0, description: 'Eligible CPUs of the pool: pool ∩ online' });
+const Remaining = Type.Integer({ minimum: 0, description: 'Eligible CPUs of the pool that no service holds' });
+const AsRequested = { description: 'As requested' } as const;
 
-/** The optional section-10 params of the three allocation methods. */
+/** An omitted pool is the default one, never the service's current pool. */
+const PoolParam = Type.Optional(Type.With(PoolSelector, { default: DEFAULT_POOL }));
+
+/** The optional params of the three allocation methods: protected allocations and named pools. */
 const AllocationOptions = {
-  preemption_policy: Type.Optional(PreemptionPolicy),
-  pool: Type.Optional(PoolSelector),
+  preemption_policy: Type.Optional(
+    Type.With(PreemptionPolicy, {
+      description:
+        '"legacy": automatic CPUs may be preempted by NUMA requests; "non-preemptive": no one takes them; ' +
+        "omitted: the service's current policy (legacy for a service without CPUs)",
+    }),
+  ),
+  pool: PoolParam,
 };
 
 /** What every allocation result and list entry says of the service after the call. */
@@ -58,10 +71,10 @@ export type AllocateCoresParams = Static<typeof AllocateCoresParams>;
 
 export const AllocateCoresResult = Type.Object({
   service_name: ServiceName,
-  num_of_cores: Type.Integer({ minimum: -1 }),
-  cores_allocated: Count,
-  allocated_cores: CpuList,
-  shared_cpus: CpuList,
+  num_of_cores: Type.Integer({ minimum: -1, ...AsRequested }),
+  cores_allocated: Type.With(Count, { description: 'How many CPUs the service holds after the call' }),
+  allocated_cores: Type.With(CpuList, { description: "The service's CPUs after the call" }),
+  shared_cpus: Type.With(CpuList, { description: 'Eligible CPUs of the pool that no service holds after the call' }),
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
   ...PolicyAndPool,
@@ -86,8 +99,8 @@ export type AllocateCoresPercentParams = Static<typeof AllocateCoresPercentParam
 
 export const AllocateCoresPercentResult = Type.Object({
   service_name: ServiceName,
-  cores_allocated_count: Count,
-  allocated_cores: CpuList,
+  cores_allocated_count: Type.With(Count, { description: 'How many CPUs the service holds after the call' }),
+  allocated_cores: Type.With(CpuList, { description: "The service's CPUs after the call" }),
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
   ...PolicyAndPool,
@@ -110,11 +123,13 @@ export type AllocateNumaCoresParams = Static<typeof AllocateNumaCoresParams>;
 export const AllocateNumaCoresResult = Type.Object({
   service_name: ServiceName,
   numa_node: NodeId,
-  num_of_cores: CountOrRelease,
-  cores_allocated: CpuList,
+  num_of_cores: Type.With(CountOrRelease, AsRequested),
+  cores_allocated: Type.With(CpuList, { description: 'The service\'s CPUs on that node after the call ("" after -1)' }),
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
-  preempted: Type.Array(PreemptedEntry),
+  preempted: Type.Array(PreemptedEntry, {
+    description: "CPUs taken from other services' automatic allocations, by service; [] when none",
+  }),
   ...PolicyAndPool,
 });
 export type AllocateNumaCoresResult = Static<typeof AllocateNumaCoresResult>;
@@ -122,17 +137,21 @@ export type AllocateNumaCoresResult = Static<typeof AllocateNumaCoresResult>;
 // list_allocations
 
 /** Any other params are accepted and ignored: older clients send `service_name`. */
-export const ListAllocationsParams = Type.Object({ pool: Type.Optional(PoolSelector) }, { additionalProperties: true });
+export const ListAllocationsParams = Type.Object({ pool: PoolParam }, { additionalProperties: true });
 export type ListAllocationsParams = Static<typeof ListAllocationsParams>;
 
 export const CpuPoolInfo = Type.Object({
-  name: PoolField,
+  name: Type.With(PoolField, { description: 'The pool described' }),
   source: Type.Enum(['isolated', 'configured'], {
     description: '"isolated": the kernel isolated list; "configured": --cpu-pool or --general-pool',
   }),
-  configured_cpus: CpuList,
-  eligible_cpus: CpuList,
-  unavailable_allocated_cpus: CpuList,
+  configured_cpus: Type.With(CpuList, { description: 'The pool as configured, offline CPUs included' }),
+  eligible_cpus: Type.With(CpuList, {
+    description: 'configured ∩ online: the CPUs that may be handed out (none while the pool is unavailable)',
+  }),
+  unavailable_allocated_cpus: Type.With(CpuList, {
+    description: 'CPUs held by services of the pool that are not eligible (offline, or no longer in the pool)',
+  }),
   unavailable_reason: Type.Union([Type.String(), Type.Null()], {
     description: 'Why the pool hands out no CPU: a sysfs file or the pool setting is broken; null when it is usable',
   }),
@@ -141,34 +160,43 @@ export type CpuPoolInfo = Static<typeof CpuPoolInfo>;
 
 export const AllocationEntry = Type.Object({
   service_name: ServiceName,
-  allocated_cores: CpuList,
-  cores_count: Count,
-  is_explicit: Type.Boolean(),
-  explicit_cores: CpuList,
-  numa_nodes: Type.Array(NodeId),
-  hugepages: Type.Array(HugepageEntry),
-  stale_cores: CpuList,
+  allocated_cores: Type.With(CpuList, { description: 'Every CPU the service holds, explicit and stale ones included' }),
+  cores_count: Type.With(Count, { description: 'How many CPUs the service holds' }),
+  is_explicit: Type.Boolean({ description: 'Whether the service holds any explicit CPU' }),
+  explicit_cores: Type.With(CpuList, { description: 'CPUs taken with allocate_numa_cores, which no other request may take' }),
+  numa_nodes: Type.Array(NodeId, { description: 'NUMA nodes of its CPUs, sorted' }),
+  hugepages: Type.Array(HugepageEntry, { description: 'Its hugepage reservations, by node then size' }),
+  stale_cores: Type.With(CpuList, {
+    description: 'Its CPUs that are not eligible (offline, or no longer in the pool): kept, never handed to anyone else',
+  }),
   ...PolicyAndPool,
 });
 export type AllocationEntry = Static<typeof AllocationEntry>;
 
 export const ListAllocationsResult = Type.Object({
-  pool: PoolField,
-  total_allocations: Count,
-  total_allocated_cpus: Count,
+  pool: Type.With(PoolField, { description: 'The pool listed' }),
+  total_allocations: Type.With(Count, { description: 'Services listed' }),
+  total_allocated_cpus: Type.With(Count, { description: 'CPUs held by the services listed' }),
   total_available_cpus: TotalAvailable,
   remaining_available_cpus: Remaining,
   allocations: Type.Array(AllocationEntry, { description: 'Sorted by service_name' }),
   supported_cpu_features: Type.Array(Type.String(), {
     description: `Capabilities of this daemon; includes ${CPU_FEATURES.map((f) => `"${f}"`).join(' and ')}`,
   }),
-  cpu_pool: CpuPoolInfo,
+  cpu_pool: Type.With(CpuPoolInfo, { description: 'The pool listed: its CPUs, and why it hands out none when it does not' }),
 });
 export type ListAllocationsResult = Static<typeof ListAllocationsResult>;
 
 // get_memory_info
 
-export const GetMemoryInfoParams = Type.Object({ service_name: Type.Optional(ServiceName) }, CLOSED);
+export const GetMemoryInfoParams = Type.Object(
+  {
+    service_name: Type.Optional(
+      Type.With(ServiceName, { description: "Only echoed in the result: every service's reservations are listed" }),
+    ),
+  },
+  CLOSED,
+);
 export type GetMemoryInfoParams = Static<typeof GetMemoryInfoParams>;
 
 export const HugepageCapacity = Type.Object({
@@ -213,9 +241,11 @@ export type AllocateHugepagesParams = Static<typeof AllocateHugepagesParams>;
 
 export const AllocateHugepagesResult = Type.Object({
   service_name: ServiceName,
-  hugepages_requested: CountOrRelease,
-  allocation_successful: Type.Literal(true),
-  message: Type.String(),
+  hugepages_requested: Type.With(CountOrRelease, AsRequested),
+  allocation_successful: Type.Literal(true, { description: 'Always true: a refusal is an error' }),
+  message: Type.String({
+    description: 'What was done: "Recorded …", "Removed recorded hugepage allocation" or "No existing record to remove"',
+  }),
   node_id: NodeId,
   size_kb: SizeKb,
 });
@@ -223,13 +253,15 @@ export type AllocateHugepagesResult = Static<typeof AllocateHugepagesResult>;
 
 // release_service
 
-export const ReleaseServiceParams = Type.Object({ service_name: ServiceName, pool: Type.Optional(PoolSelector) }, CLOSED);
+export const ReleaseServiceParams = Type.Object({ service_name: ServiceName, pool: PoolParam }, CLOSED);
 export type ReleaseServiceParams = Static<typeof ReleaseServiceParams>;
 
 export const ReleaseServiceResult = Type.Object({
   service_name: ServiceName,
-  released_cores: CpuList,
-  released_hugepages: Type.Array(HugepageEntry),
+  released_cores: Type.With(CpuList, { description: 'The CPUs the service held' }),
+  released_hugepages: Type.Array(HugepageEntry, { description: 'The reservations the service held' }),
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
 });
 export type ReleaseServiceResult = Static<typeof ReleaseServiceResult>;
 
@@ -240,18 +272,18 @@ export type GetTopologyParams = Static<typeof GetTopologyParams>;
 
 export const TopologyNode = Type.Object({
   node_id: NodeId,
-  cpus: CpuList,
-  pool_cpus: CpuList,
-  free_cpus: CpuList,
+  cpus: Type.With(CpuList, { description: 'Every CPU of the node' }),
+  pool_cpus: Type.With(CpuList, { description: "The node's CPUs in the default pool" }),
+  free_cpus: Type.With(CpuList, { description: 'Eligible pool CPUs of the node that no service holds' }),
   cores: Type.Array(CpuList, { description: "Each physical core's pool threads" }),
-  hugepage_sizes_kb: Type.Array(SizeKb),
+  hugepage_sizes_kb: Type.Array(SizeKb, { description: 'Hugepage sizes of the node, in kB' }),
 });
 export type TopologyNode = Static<typeof TopologyNode>;
 
 export const GetTopologyResult = Type.Object({
-  pool: CpuList,
-  online: CpuList,
-  numa_nodes: Type.Array(TopologyNode),
+  pool: Type.With(CpuList, { description: 'The default pool as configured, offline CPUs included' }),
+  online: Type.With(CpuList, { description: 'CPUs online' }),
+  numa_nodes: Type.Array(TopologyNode, { description: 'Sorted by node id' }),
 });
 export type GetTopologyResult = Static<typeof GetTopologyResult>;
 

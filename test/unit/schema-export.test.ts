@@ -143,8 +143,9 @@ describe('schema: exported files', () => {
     expect(numa({ service_name: 'svc', numa_node: 0, num_of_cores: 0 })).to.equal(false);
     expect(numa({ service_name: 'svc', numa_node: 0, num_of_cores: 2, extra: 1 })).to.equal(false);
     const release = validators.get('json/release_service.result.json')!;
-    expect(release({ service_name: 'svc', released_cores: '2-3', released_hugepages: [] })).to.equal(true);
-    expect(release({ service_name: 'svc', released_cores: '3-', released_hugepages: [] })).to.equal(false);
+    const totals = { total_available_cpus: 28, remaining_available_cpus: 26 };
+    expect(release({ service_name: 'svc', released_cores: '2-3', released_hugepages: [], ...totals })).to.equal(true);
+    expect(release({ service_name: 'svc', released_cores: '3-', released_hugepages: [], ...totals })).to.equal(false);
   });
 
   it('writeSchemaFiles writes exactly the rendered files and removes stale ones', async () => {

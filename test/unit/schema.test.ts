@@ -28,7 +28,7 @@ function paths(method: MethodName, params: unknown): string[] {
 }
 
 describe('schema: method table', () => {
-  it('has exactly the methods of SPEC section 4', () => {
+  it('has exactly the methods of the API', () => {
     expect([...METHOD_NAMES].sort()).to.deep.equal([
       'allocate_cores',
       'allocate_cores_percent',
@@ -281,7 +281,13 @@ describe('schema: results', () => {
     ],
     [
       'release_service',
-      { service_name: 'ovs', released_cores: '2-3', released_hugepages: [{ node_id: 0, size_kb: 2048, count: 8 }] },
+      {
+        service_name: 'ovs',
+        released_cores: '2-3',
+        released_hugepages: [{ node_id: 0, size_kb: 2048, count: 8 }],
+        total_available_cpus: 28,
+        remaining_available_cpus: 28,
+      },
     ],
     [
       'get_topology',
@@ -303,7 +309,7 @@ describe('schema: results', () => {
   ];
 
   for (const [method, result] of examples) {
-    it(`${method}: accepts the spec's shape, with extra fields`, () => {
+    it(`${method}: accepts the documented shape, with extra fields`, () => {
       expect(validateResult(method, result).ok).to.equal(true);
       expect(validateResult(method, { ...result, field_from_a_later_version: 'x' }).ok).to.equal(true);
     });
@@ -325,6 +331,8 @@ describe('schema: results', () => {
         service_name: 'svc',
         released_cores: cores,
         released_hugepages: [],
+        total_available_cpus: 28,
+        remaining_available_cpus: 28,
       });
       expect(outcome.ok, cores).to.equal(false);
     }
@@ -362,7 +370,7 @@ describe('schema: errors', () => {
     expect(Object.values(JSONRPC_ERRORS).map((e) => e.code)).to.deep.equal([-32700, -32600, -32601, -32602, -32603]);
   });
 
-  it('declares the domain codes of SPEC section 6', () => {
+  it('declares the domain codes of the API', () => {
     expect(Object.fromEntries(Object.entries(DOMAIN_ERRORS).map(([reason, e]) => [reason, e.code]))).to.deep.equal({
       NO_ISOLATED_CPUS: -32001,
       INSUFFICIENT_CPUS: -32002,
