@@ -4,6 +4,7 @@
 export * from './common.js';
 export * from './methods.js';
 export * from './errors.js';
-export { validateParams, validateResult, toIssues } from './validate.js';
+export * from './notifications.js';
+export { validateNotification, validateParams, validateResult, toIssues } from './validate.js';
 export type { Validated } from './validate.js';
 export { buildOpenRpc, plainSchema, OPENRPC_VERSION, API_VERSION } from './openrpc.js';

@@ -287,6 +287,34 @@ export const GetTopologyResult = Type.Object({
 });
 export type GetTopologyResult = Static<typeof GetTopologyResult>;
 
+// get_nova_config
+
+export const GetNovaConfigParams = Type.Object({ service_name: ServiceName, pool: PoolParam }, CLOSED);
+export type GetNovaConfigParams = Static<typeof GetNovaConfigParams>;
+
+export const GetNovaConfigResult = Type.Object({
+  service_name: ServiceName,
+  cpu_dedicated_set: Type.With(CpuList, { description: "The service's CPUs: nova.conf [compute] cpu_dedicated_set" }),
+  cpu_shared_set: Type.With(CpuList, {
+    description: "Eligible CPUs of the pool that no service holds (allocate_cores' shared_cpus): [compute] cpu_shared_set",
+  }),
+  reserved_huge_pages: Type.Array(Type.String({ pattern: '^node:[0-9]+,size:[0-9]+,count:[0-9]+$' }), {
+    description:
+      'Every other service\'s hugepage reservations, summed per node and size (kB), as nova.conf [DEFAULT] reserved_huge_pages entries: "node:0,size:2048,count:64"',
+  }),
+});
+export type GetNovaConfigResult = Static<typeof GetNovaConfigResult>;
+
+// subscribe, unsubscribe
+
+export const SubscribeParams = Type.Object({}, CLOSED);
+export type SubscribeParams = Static<typeof SubscribeParams>;
+
+export const SubscribeResult = Type.Object({
+  subscribed: Type.Boolean({ description: 'Whether this connection now receives allocation_changed notifications' }),
+});
+export type SubscribeResult = Static<typeof SubscribeResult>;
+
 // The table
 
 interface MethodDefinition<N extends MethodName, P extends TObject, R extends TObject> {
@@ -369,6 +397,27 @@ export const METHODS = [
     summary: 'The pool, online CPUs and per-node CPUs, cores and hugepage sizes',
     params: GetTopologyParams,
     result: GetTopologyResult,
+    errors: [],
+  }),
+  method({
+    name: 'get_nova_config',
+    summary: "What Nova's nova.conf needs of a service: its dedicated and shared CPUs, and the hugepages others reserved",
+    params: GetNovaConfigParams,
+    result: GetNovaConfigResult,
+    errors: ['POOL_NOT_FOUND', 'POOL_CONFLICT'],
+  }),
+  method({
+    name: 'subscribe',
+    summary: 'Receive an allocation_changed notification for every change, once it is durable',
+    params: SubscribeParams,
+    result: SubscribeResult,
+    errors: [],
+  }),
+  method({
+    name: 'unsubscribe',
+    summary: 'Stop the allocation_changed notifications of this connection',
+    params: SubscribeParams,
+    result: SubscribeResult,
     errors: [],
   }),
 ] as const;

@@ -10,6 +10,9 @@ export const METHOD_NAMES = [
   'allocate_hugepages',
   'release_service',
   'get_topology',
+  'get_nova_config',
+  'subscribe',
+  'unsubscribe',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -3,10 +3,11 @@ import type { ContentDescriptorObject, MethodObject, OpenrpcDocument } from '@op
 import { DOMAIN_ERRORS, ERROR_REASONS } from './errors.js';
 import { METHODS } from './methods.js';
 import type { AnyMethod } from './methods.js';
+import { NOTIFICATIONS } from './notifications.js';
 
 export const OPENRPC_VERSION = '1.2.6';
 /** Version of the API contract; a new optional param or result field is a minor bump. */
-export const API_VERSION = '1.0.0';
+export const API_VERSION = '1.1.0';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -25,7 +26,8 @@ export function buildOpenRpc(): OpenrpcDocument {
         'Isolated CPU cores (NUMA and SMT aware) and per-NUMA-node hugepage reservations for the ' +
         'services of a host, over JSON-RPC 2.0 on a Unix socket. Params are by name.',
     },
-    methods: METHODS.map(methodObject),
+    // A method without a result is a notification (OpenRPC 1.2.6): these the daemon sends.
+    methods: [...METHODS.map(methodObject), ...NOTIFICATIONS.map(notificationObject)],
     components: {
       errors: Object.fromEntries(
         ERROR_REASONS.map((reason) => [
@@ -48,7 +50,16 @@ function methodObject(method: AnyMethod): MethodObject {
   };
 }
 
-function paramDescriptors(method: AnyMethod): ContentDescriptorObject[] {
+function notificationObject(notification: (typeof NOTIFICATIONS)[number]): MethodObject {
+  return {
+    name: notification.name,
+    summary: notification.summary,
+    paramStructure: 'by-name',
+    params: paramDescriptors(notification),
+  };
+}
+
+function paramDescriptors(method: { readonly params: unknown }): ContentDescriptorObject[] {
   const { properties, required = [] } = plainSchema(method.params) as {
     properties: Record<string, JsonSchema>;
     required?: string[];

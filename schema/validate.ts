@@ -5,23 +5,27 @@ import type { ErrorObject as AjvError, ValidateFunction } from 'ajv';
 import type { ValidationIssue } from './errors.js';
 import { METHODS } from './methods.js';
 import type { MethodName, ParamsOf, ResultOf } from './methods.js';
+import { NOTIFICATIONS } from './notifications.js';
 
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: ValidationIssue[] };
 
 // verbose: errors carry their schema, so a union can be reported by its description.
 const ajv = new Ajv({ allErrors: true, coerceTypes: false, strict: true, verbose: true });
 
-type Part = 'params' | 'result';
+type Part = 'params' | 'result' | 'notification';
 const compiled = new Map<string, ValidateFunction>();
 
-/** The validator of a method's params or result, compiled the first time it is asked for. */
+/** The validator of a method's params or result, or a notification's params, compiled the first time it is asked for. */
 function validatorOf(method: string, part: Part): ValidateFunction | undefined {
   const key = `${method} ${part}`;
   let validate = compiled.get(key);
   if (validate === undefined) {
-    const definition = METHODS.find((m) => m.name === method);
-    if (definition === undefined) return undefined;
-    validate = ajv.compile(definition[part]);
+    const schema =
+      part === 'notification'
+        ? NOTIFICATIONS.find((n) => n.name === method)?.params
+        : METHODS.find((m) => m.name === method)?.[part];
+    if (schema === undefined) return undefined;
+    validate = ajv.compile(schema);
     compiled.set(key, validate);
   }
   return validate;
@@ -34,6 +38,12 @@ export function validateParams<M extends MethodName>(method: M, value: unknown):
 /** Checks what a handler answers; the daemon never does, the tests run every result through it. */
 export function validateResult<M extends MethodName>(method: M, value: unknown): Validated<ResultOf<M>> {
   return run(validatorOf(method, 'result'), method, value);
+}
+
+/** Checks the params of a notification the daemon sends; undefined names no notification. */
+export function validateNotification(name: string, value: unknown): Validated<unknown> | undefined {
+  const validate = validatorOf(name, 'notification');
+  return validate === undefined ? undefined : run(validate, name, value);
 }
 
 function run<T>(validate: ValidateFunction | undefined, method: string, value: unknown): Validated<T> {

@@ -30,7 +30,7 @@ interface Claim {
 }
 
 /** The pool a request names, and the service's record, which may not hold CPUs in another pool. */
-function claim(host: HostView, ledger: Ledger, service: string, poolName: string | undefined): Claim {
+export function claim(host: HostView, ledger: Ledger, service: string, poolName: string | undefined): Claim {
   const pool = poolNamed(host, poolName);
   const record = ledger.recordOf(service);
   if (!record.cpus.isEmpty() && record.pool !== pool.name) throw DomainErrors.poolConflict(record.pool);

@@ -6,3 +6,5 @@ export { allocateCores, allocateCoresPercent, allocateNumaCores, releaseService 
 export { allocateHugepages, memoryInfo } from './hugepages.js';
 export { listAllocations, topologyView } from './reads.js';
 export { generalPoolProblem, leftOutProblem } from './pool-config.js';
+export { novaConfig } from './nova.js';
+export { allocationChanges, type ChangeOrigin } from './changes.js';

@@ -53,9 +53,10 @@ export type LedgerChanges = ReadonlyMap<string, ServiceRecord | null>;
 const OVERLAY_LIMIT = 64;
 
 export class Ledger {
-  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map());
+  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map(), []);
 
   private sortedCache: readonly (readonly [string, ServiceRecord])[] | undefined;
+  private reservationsCache: readonly HugepageReservation[] | undefined;
 
   private constructor(
     private readonly base: ReadonlyMap<string, ServiceRecord>,
@@ -71,6 +72,8 @@ export class Ledger {
     private readonly generalOwned: CpuSet,
     private readonly owners: readonly (string | undefined)[],
     private readonly reservedByKey: ReadonlyMap<string, number>,
+    /** The services the change that made this ledger touched (their records may be unchanged). */
+    readonly touched: readonly string[],
   ) {}
 
   /** Builds a ledger from scratch (loading a state file). Fails on a CPU with two owners. */
@@ -121,6 +124,17 @@ export class Ledger {
   /** Sum of every service's reservation for (node, size). */
   reserved(nodeId: number, sizeKb: number): number {
     return this.reservedByKey.get(hugepageKey(nodeId, sizeKb)) ?? 0;
+  }
+
+  /** Every service's reservations summed per node and size, sorted by node, then size. */
+  reservations(): readonly HugepageReservation[] {
+    this.reservationsCache ??= [...this.reservedByKey]
+      .map(([key, count]) => {
+        const [node_id, size_kb] = key.split(':').map(Number) as [number, number];
+        return { node_id, size_kb, count };
+      })
+      .sort((a, b) => a.node_id - b.node_id || a.size_kb - b.size_kb);
+    return this.reservationsCache;
   }
 
   /**
@@ -176,7 +190,7 @@ export class Ledger {
       base = folded;
       newOverlay = new Map();
     }
-    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, generalOwned, owners, reserved);
+    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, generalOwned, owners, reserved, [...changes.keys()]);
   }
 }
 

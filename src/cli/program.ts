@@ -41,13 +41,34 @@ export interface CheckPoolRequest {
 export const VIEWS = ['status', 'topology', 'memory'] as const;
 export type View = (typeof VIEWS)[number];
 
-export interface ViewRequest {
+/** `status`, `topology`, `memory`: tables, or the raw results with --json. */
+export interface TableRequest {
   readonly view: View;
   readonly socket: string;
   readonly json: boolean;
   /** status only: show this pool alone. */
   readonly pool?: string;
 }
+
+/** `nova-config`: get_nova_config of a service as nova.conf lines, or the raw result with --json. */
+export interface NovaConfigRequest {
+  readonly view: 'nova-config';
+  readonly socket: string;
+  readonly json: boolean;
+  readonly service: string;
+  /** The pool of the service's CPUs; the daemon's default (isolated) when absent. */
+  readonly pool?: string;
+}
+
+/** `watch`: subscribe, then one line per allocation_changed notification (raw JSON with --json). */
+export interface WatchRequest {
+  readonly view: 'watch';
+  readonly socket: string;
+  readonly json: boolean;
+}
+
+/** A command that only reads from the daemon and prints what it says. */
+export type ViewRequest = TableRequest | NovaConfigRequest | WatchRequest;
 
 /** What each command does once its arguments are parsed. */
 export interface Actions {
@@ -116,6 +137,13 @@ function serveOptions(): Option[] {
       .env('EPA_IDLE_TIMEOUT_MS')
       .argParser(positiveInteger)
       .default(TRANSPORT_DEFAULTS.idleTimeoutMs),
+    new Option('--metrics-file <path>', 'rewrite this file with the metrics after each change and every 15 s (node_exporter textfile collector)').env(
+      'EPA_METRICS_FILE',
+    ),
+    new Option('--metrics-listen <host:port>', 'serve GET /metrics here (a loopback address unless --metrics-listen-any)').env(
+      'EPA_METRICS_LISTEN',
+    ),
+    new Option('--metrics-listen-any', 'let --metrics-listen take an address that is not loopback').env('EPA_METRICS_LISTEN_ANY'),
     new Option('--log-level <level>', 'least severe level logged').env('EPA_LOG_LEVEL').choices(LOG_LEVELS).default('info'),
     new Option('--log-format <format>', 'text for a terminal, json for collectors, journal for journald (also when JOURNAL_STREAM is set)')
       .env('EPA_LOG_FORMAT')
@@ -135,7 +163,7 @@ function callParams(text: string): Record<string, unknown> | typeof PARAMS_FROM_
 }
 
 const VIEW_DESCRIPTIONS: Record<View, string> = {
-  status: 'allocations per pool, NUMA node and service (list_allocations of each pool + get_topology)',
+  status: 'CPU figures per pool, hugepages per node, allocations per NUMA node and service (list_allocations of each pool, get_topology, get_memory_info)',
   topology: 'pool, online CPUs, and per NUMA node CPUs, cores and hugepage sizes (get_topology)',
   memory: 'hugepages per NUMA node and size: total, reserved, free (get_memory_info)',
 };
@@ -187,6 +215,25 @@ export function buildProgram(actions: Actions, version: string): Command {
       .action(async (options: { json: boolean; pool?: string }, command: Command) => actions.view({ view, ...options, socket: socketOf(command) }));
     if (view === 'status') command.option('--pool <name>', 'show only this pool ("isolated" or "general"); default: every configured pool');
   }
+
+  program
+    .command('nova-config')
+    .description("a service's nova.conf options: [compute] cpu_dedicated_set and cpu_shared_set, [DEFAULT] reserved_huge_pages (get_nova_config)")
+    .requiredOption('--service <name>', 'the service Nova runs as, e.g. nova')
+    .option('--pool <name>', 'the pool of its CPUs (default: isolated)')
+    .addOption(socketOption())
+    .option('--json', 'print the raw JSON result instead of nova.conf lines', false)
+    .addHelpText('after', '\nExample:\n  $ epa-orchestrator nova-config --service nova > /etc/nova/epa.conf')
+    .action(async (options: { service: string; pool?: string; json: boolean }, command: Command) =>
+      actions.view({ view: 'nova-config', ...options, socket: socketOf(command) }),
+    );
+
+  program
+    .command('watch')
+    .description('print each allocation change as it is made (subscribe), until Ctrl-C; exit 1 when the daemon goes away')
+    .addOption(socketOption())
+    .option('--json', 'print the raw allocation_changed params, one JSON object per line', false)
+    .action(async (options: { json: boolean }, command: Command) => actions.view({ view: 'watch', json: options.json, socket: socketOf(command) }));
 
   program
     .command('schema')

@@ -10,20 +10,30 @@ type Memory = ResultOf<'get_memory_info'>;
 
 const NO_NUMA = 'No NUMA topology: every CPU counts as node 0.\n';
 
+/** The node number of a "node<N>" key. */
+const nodeIdOf = (key: string): number => Number(key.slice('node'.length));
+
 function hugepageList(entries: Allocation['hugepages']): string {
   if (entries.length === 0) return '-';
   return entries.map((h) => `${h.count} x ${formatSizeKb(h.size_kb)} on node ${h.node_id}`).join(', ');
 }
 
-/** One line per pool: where its CPUs come from, how many are eligible, allocated and free. */
+/**
+ * One line per pool with the figures an operator checks first: where its CPUs come from, how many
+ * are eligible, allocated, free and unavailable (held but offline or out of the pool), and why it
+ * hands out none when it cannot. Allocated counts every CPU held, so eligible = allocated −
+ * unavailable + free.
+ */
 function poolSummary(list: Allocations): string {
   const pool = list.cpu_pool;
   const source = pool.source === 'isolated' ? 'the isolated list' : 'configured';
-  const unavailable = pool.unavailable_allocated_cpus === '' ? '' : `; held but unavailable: ${pool.unavailable_allocated_cpus}`;
+  const unavailable = parseCpuList(pool.unavailable_allocated_cpus);
+  const which = unavailable.isEmpty() ? '' : `; held but unavailable: ${unavailable.toString()}`;
+  const reason = pool.unavailable_reason === null ? '' : `; hands out no CPU: ${pool.unavailable_reason}`;
   return (
     `Pool ${pool.name}: ${orDash(pool.configured_cpus)} (${source}), ${plural(list.total_available_cpus, 'CPU')} eligible, ` +
-    `${list.total_allocated_cpus} allocated, ${list.remaining_available_cpus} free, ` +
-    `${plural(list.total_allocations, 'service')}${unavailable}\n`
+    `${list.total_allocated_cpus} allocated, ${list.remaining_available_cpus} free, ${unavailable.size} unavailable, ` +
+    `${plural(list.total_allocations, 'service')}${which}${reason}\n`
   );
 }
 
@@ -62,12 +72,45 @@ function serviceTable(entries: readonly Allocation[]): string {
   return renderTable(['SERVICE', 'POOL', 'POLICY', 'CPUS', 'EXPLICIT', 'NODES', 'HUGEPAGES', 'STALE'], rows);
 }
 
-/** `lists`: list_allocations of each configured pool, the default pool first. */
-export function formatStatus(lists: readonly Allocations[], topology: Topology): string {
+/**
+ * Per NUMA node and hugepage size, what is reserved against what the kernel has:
+ * "node0 2048 kB: 64 reserved, 448 free in the kernel, 512 total; 448 can still be reserved".
+ */
+function hugepageFigures(memory: Memory): string {
+  const nodes = Object.entries(memory.numa_hugepages).sort(([a], [b]) => nodeIdOf(a) - nodeIdOf(b));
+  if (nodes.length === 0) return 'hugepages: none on this host\n';
+  return nodes
+    .flatMap(([key, node]) => {
+      const reservedBySize = new Map<number, number>();
+      for (const bySize of Object.values(node.allocations)) {
+        for (const [size, count] of Object.entries(bySize)) reservedBySize.set(Number(size), (reservedBySize.get(Number(size)) ?? 0) + count);
+      }
+      const sizes = [...new Set([...node.capacity.map((c) => c.size), ...reservedBySize.keys()])].sort((a, b) => a - b);
+      if (sizes.length === 0) return [`${key}: no hugepages`];
+      return sizes.map((size) => {
+        const capacity = node.capacity.find((c) => c.size === size);
+        if (capacity === undefined) {
+          return `${key} ${size} kB: ${reservedBySize.get(size) ?? 0} reserved; the node no longer offers this size`;
+        }
+        return (
+          `${key} ${size} kB: ${capacity.reserved} reserved, ${capacity.free_kernel} free in the kernel, ` +
+          `${capacity.total} total; ${capacity.free} can still be reserved`
+        );
+      });
+    })
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/**
+ * `lists`: list_allocations of each configured pool, the default pool first. A line per pool, a
+ * line per node and hugepage size, then the node table and the service table.
+ */
+export function formatStatus(lists: readonly Allocations[], topology: Topology, memory: Memory): string {
   const entries = lists
     .flatMap((list) => list.allocations)
     .sort((a, b) => (a.service_name < b.service_name ? -1 : a.service_name > b.service_name ? 1 : 0));
-  return [lists.map(poolSummary).join(''), nodeTable(entries, topology), serviceTable(entries)].join('\n');
+  return [lists.map(poolSummary).join('') + hugepageFigures(memory), nodeTable(entries, topology), serviceTable(entries)].join('\n');
 }
 
 export function formatTopology(topology: Topology): string {
@@ -89,9 +132,6 @@ export function formatTopology(topology: Topology): string {
     .join('');
   return [summary, table, `Pool threads of each physical core:\n${cores}`].join('\n');
 }
-
-/** The node number of a "node<N>" key. */
-const nodeIdOf = (key: string): number => Number(key.slice('node'.length));
 
 export function formatMemory(memory: Memory): string {
   const nodes = Object.entries(memory.numa_hugepages).sort(([a], [b]) => nodeIdOf(a) - nodeIdOf(b));

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import type { TransportLimits } from '../transport/index.js';
 
 /**
- * The limits default to TRANSPORT_DEFAULTS (src/transport/limits.ts); the in-flight cap, which
- * also caps a batch, has no flag and stays at its default.
+ * The limits default to TRANSPORT_DEFAULTS (src/transport/limits.ts); the in-flight cap (which
+ * also caps a batch) and a subscriber's backlog have no flag and stay at their defaults.
  */
-export interface DaemonConfig extends Omit<TransportLimits, 'maxInFlightPerConnection'> {
+export interface DaemonConfig extends Omit<TransportLimits, 'maxInFlightPerConnection' | 'maxPushBacklogBytes'> {
   readonly socket: string;
   /** A listening socket passed by systemd (LISTEN_FDS): served instead of binding `socket`. */
   readonly listenFd?: number;
@@ -21,6 +21,11 @@ export interface DaemonConfig extends Omit<TransportLimits, 'maxInFlightPerConne
   readonly generalPool?: string;
   /** The general pool's setting could not be read (snapctl failed): offered with no CPU, for this reason. */
   readonly generalPoolUnknown?: string;
+  /** Rewrite this file with the metrics after each change and every 15 s (node_exporter's textfile collector). */
+  readonly metricsFile?: string;
+  /** Serve GET /metrics on HOST:PORT; a loopback address unless metricsListenAny. */
+  readonly metricsListen?: string;
+  readonly metricsListenAny?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -9,7 +9,7 @@
 // releases and hugepage calls keep working; SIGHUP tries again.
 import { statSync } from 'node:fs';
 import type { Logger } from 'winston';
-import type { HostView, Ledger, Plan, PoolName } from '../allocator/index.js';
+import type { ChangeOrigin, HostView, Ledger, Plan, PoolName } from '../allocator/index.js';
 import { systemClock, type Clock } from '../clock/index.js';
 import { generalPoolProblem, hostView } from '../allocator/index.js';
 import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
@@ -154,9 +154,9 @@ export class Orchestrator implements App {
     return this.store.view();
   }
 
-  change<R>(plan: (ledger: Ledger) => Plan<R>): Promise<R> {
+  change<R>(plan: (ledger: Ledger) => Plan<R>, origin: ChangeOrigin): Promise<R> {
     this.refreshOnline(0);
-    return this.store.update(plan);
+    return this.store.update(plan, origin);
   }
 }
 

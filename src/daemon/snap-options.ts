@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import type { DaemonConfig } from './config.js';
 
 /** Each snap option and the config field it sets. */
-export const SNAP_OPTIONS = { 'cpu-pool': 'generalPool' } as const satisfies Record<string, keyof DaemonConfig>;
+export const SNAP_OPTIONS = {
+  'cpu-pool': 'generalPool',
+  'metrics-file': 'metricsFile',
+  'metrics-listen': 'metricsListen',
+} as const satisfies Record<string, keyof DaemonConfig>;
 
 export type SnapOption = keyof typeof SNAP_OPTIONS;
 

@@ -1,6 +1,6 @@
 // What a method handler may use: the host as last read, fresh hugepage counters, the durable
 // ledger, and one way to change it. Handlers never see files, sockets or signals.
-import type { HostView, Ledger, Plan } from '../allocator/index.js';
+import type { ChangeOrigin, HostView, Ledger, Plan } from '../allocator/index.js';
 import type { HugepageCounters } from '../topology/index.js';
 
 export interface App {
@@ -15,7 +15,8 @@ export interface App {
   ledger(): Ledger;
   /**
    * Plans a change against the latest ledger and answers only once it is durable. A plan that
-   * throws changes nothing; a failed write rolls back and throws STATE_WRITE_FAILED.
+   * throws changes nothing; a failed write rolls back and throws STATE_WRITE_FAILED. `origin`
+   * says who asked (for the notifications of the change).
    */
-  change<R>(plan: (ledger: Ledger) => Plan<R>): Promise<R>;
+  change<R>(plan: (ledger: Ledger) => Plan<R>, origin: ChangeOrigin): Promise<R>;
 }

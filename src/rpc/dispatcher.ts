@@ -6,6 +6,7 @@
 // then answers from the ledger right after that change, so no reply ever shows a state that could
 // still be lost, nor the effect of a request sent after it.
 // json-rpc-2.0's server then only turns each admitted outcome into a response.
+// A connection that subscribed is sent allocation_changed notifications as changes become durable.
 import {
   JSONRPCErrorException,
   JSONRPCServer,
@@ -15,16 +16,48 @@ import {
   type JSONRPCResponse,
 } from 'json-rpc-2.0';
 import type { Logger } from 'winston';
-import { DomainError, JSONRPC_ERRORS, METHOD_NAMES, isMethodName, validateParams } from '../../schema/index.js';
-import type { MethodName, ParamsOf, ResultOf } from '../../schema/index.js';
+import { ALLOCATION_CHANGED, DomainError, JSONRPC_ERRORS, METHOD_NAMES, isMethodName, validateParams } from '../../schema/index.js';
+import type { AllocationChangedParams, MethodName, ParamsOf, ResultOf } from '../../schema/index.js';
 import type { Ledger } from '../allocator/index.js';
 import { Memo } from '../memo/index.js';
 import type { Reply } from '../transport/index.js';
 import type { App } from './app.js';
-import { HANDLERS, type ChangeHandler, type ReadHandler } from './handlers.js';
+import { HANDLERS, type ChangeHandler, type ConnectionHandler, type ReadHandler } from './handlers.js';
 import { isLegacyMessage, legacyCall, legacyError, legacyResult } from './legacy.js';
 
 const DISCOVER = 'rpc.discover';
+
+/** Told of every admitted request once it is answered (metrics). */
+export interface RequestObserver {
+  /** `outcome` is "ok", the domain error's reason, or the JSON-RPC error's name (INVALID_PARAMS). */
+  answered(method: MethodName, outcome: string, seconds: number): void;
+}
+
+/** The connection a session belongs to, as the transport gives it. */
+export interface SessionConnection {
+  readonly logger: Logger;
+  /**
+   * Sends a message unasked (a notification); false when the connection is gone or was closed
+   * because too much waits for it.
+   */
+  push(text: string): boolean;
+  /** Whether the connection waits for pushes (then it is not closed for being idle). */
+  awaitPushes(on: boolean): void;
+  /** Settles when the connection has closed. */
+  readonly closed: Promise<void>;
+}
+
+export interface DispatcherOptions {
+  /** The OpenRPC document rpc.discover answers. */
+  readonly openrpc: () => unknown;
+  /**
+   * Entries per batch. A reply can be hundreds of times its request (rpc.discover: 49 bytes in,
+   * 19 kB out), and a 1 MiB batch of them would be answered with 400 MB; the daemon passes the
+   * transport's in-flight cap, so a batch's replies weigh what one connection may have in flight.
+   */
+  readonly maxBatch: number;
+  readonly requests?: RequestObserver;
+}
 
 /** What json-rpc-2.0 hands each method: the outcome its request was admitted with. */
 interface Admitted {
@@ -62,6 +95,9 @@ function attempt<T>(fn: () => T | Promise<T>): Promise<T> {
 
 const ignore = (): void => undefined;
 
+/** The name of each standard JSON-RPC error, by code: what the request metrics count. */
+const JSONRPC_ERROR_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(JSONRPC_ERRORS).map(([name, error]) => [error.code, name]));
+
 /**
  * The JSON text of each result object, kept as long as the object lives: reads answer with the
  * object memoised for the current ledger, so its text is made once per change, not once per call.
@@ -77,17 +113,11 @@ function serialize(response: JSONRPCResponse): string {
 
 export class Dispatcher {
   readonly server: JSONRPCServer<Admitted>;
+  readonly #subscribers = new Set<Session>();
 
-  /**
-   * @param maxBatch Entries per batch. A reply can be hundreds of times its request (rpc.discover:
-   *   49 bytes in, 19 kB out), and a 1 MiB batch of them would be answered with 400 MB; the
-   *   daemon passes the transport's in-flight cap, so a batch's replies weigh what one
-   *   connection may have in flight anyway.
-   */
   constructor(
     readonly app: App,
-    readonly openrpc: () => unknown,
-    readonly maxBatch: number,
+    readonly options: DispatcherOptions,
   ) {
     this.server = new JSONRPCServer<Admitted>({
       // Every thrown error passes here, domain ones included: those are answers, not faults.
@@ -105,8 +135,32 @@ export class Dispatcher {
   }
 
   /** The requests of one connection, answered in the order the connection sent them. */
-  session(logger: Logger): Session {
-    return new Session(this, logger);
+  session(connection: SessionConnection): Session {
+    const session = new Session(this, connection);
+    void connection.closed.then(() => this.#subscribers.delete(session));
+    return session;
+  }
+
+  /** Subscribed connections, now. */
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  setSubscribed(session: Session, on: boolean): void {
+    if (on) this.#subscribers.add(session);
+    else this.#subscribers.delete(session);
+    session.awaitPushes(on);
+  }
+
+  /** Sends each change to every subscriber; one that cannot take it any more is dropped. */
+  notify(changes: readonly AllocationChangedParams[]): void {
+    if (this.#subscribers.size === 0) return;
+    for (const params of changes) {
+      const text = JSON.stringify({ jsonrpc: '2.0', method: ALLOCATION_CHANGED, params });
+      for (const session of this.#subscribers) {
+        if (!session.push(text)) this.#subscribers.delete(session);
+      }
+    }
   }
 
   /** The reply to a protocol failure seen by the transport (too large, not JSON, bad UTF-8). */
@@ -127,10 +181,22 @@ export class Session {
   /** A one-shot message was answered last: the connection is closing, nothing more is run. */
   #finished = false;
 
+  private readonly logger: Logger;
+
   constructor(
     private readonly dispatcher: Dispatcher,
-    private readonly logger: Logger,
-  ) {}
+    private readonly connection: SessionConnection,
+  ) {
+    this.logger = connection.logger;
+  }
+
+  push(text: string): boolean {
+    return this.connection.push(text);
+  }
+
+  awaitPushes(on: boolean): void {
+    this.connection.awaitPushes(on);
+  }
 
   /**
    * Answers one message (a request, a notification, a batch or a one-shot object). Everything up
@@ -155,8 +221,9 @@ export class Session {
     }
     if (Array.isArray(message)) {
       if (message.length === 0) return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST)) };
-      if (message.length > this.dispatcher.maxBatch) {
-        const detail = `a batch holds at most ${this.dispatcher.maxBatch} requests`;
+      const { maxBatch } = this.dispatcher.options;
+      if (message.length > maxBatch) {
+        const detail = `a batch holds at most ${maxBatch} requests`;
         return { text: JSON.stringify(errorReply(null, JSONRPC_ERRORS.INVALID_REQUEST, { detail })) };
       }
       const pending = message.map((request) => this.#request(request));
@@ -193,46 +260,70 @@ export class Session {
     if (params !== undefined && !(isObject(params) && Object.keys(params).length === 0)) {
       return Promise.reject(invalidParams([{ path: '', message: 'rpc.discover takes no params' }]));
     }
-    return attempt(this.dispatcher.openrpc);
+    return attempt(this.dispatcher.options.openrpc);
   }
 
   /** Validates params and runs the method now, in arrival order (a read may wait: see #read). */
   #admit<M extends MethodName>(method: M, params: unknown): Promise<ResultOf<M>> {
-    if (!isObject(params)) return Promise.reject(invalidParams([{ path: '', message: 'params must be an object of named parameters' }]));
-    const checked = validateParams(method, params);
-    if (!checked.ok) return Promise.reject(invalidParams(checked.errors));
-    const handler = HANDLERS[method];
-    const outcome = handler.changes ? this.#change(handler, checked.value) : this.#read(handler, checked.value);
+    const began = performance.now();
+    const outcome = this.#run(method, params);
+    const answered = (how: string) => this.dispatcher.options.requests?.answered(method, how, (performance.now() - began) / 1000);
     return outcome.then(
       (result) => {
-        if (handler.changes) {
+        const handler = HANDLERS[method];
+        if (handler.kind === 'change') {
           const service = (params as { service_name?: unknown }).service_name;
           this.logger.info(`${method} ${String(service)}: ${handler.describe(result)}`, { method, service });
         }
+        answered('ok');
         return result;
       },
       (error: unknown) => {
         if (error instanceof DomainError) {
           this.logger.debug(`${method} refused: ${error.message}`, { method, reason: error.reason });
-        } else if (!(error instanceof JSONRPCErrorException)) {
+          answered(error.reason);
+        } else if (error instanceof JSONRPCErrorException) {
+          answered(JSONRPC_ERROR_NAMES.get(error.code) ?? 'ERROR');
+        } else {
           this.logger.error(`${method} failed`, { method, error: error instanceof Error ? error.stack : String(error) });
+          answered('INTERNAL_ERROR');
         }
         throw error;
       },
     );
   }
 
+  #run<M extends MethodName>(method: M, params: unknown): Promise<ResultOf<M>> {
+    if (!isObject(params)) return Promise.reject(invalidParams([{ path: '', message: 'params must be an object of named parameters' }]));
+    const checked = validateParams(method, params);
+    if (!checked.ok) return Promise.reject(invalidParams(checked.errors));
+    const handler = HANDLERS[method];
+    switch (handler.kind) {
+      case 'change':
+        return this.#change(method, handler, checked.value);
+      case 'read':
+        return this.#read(handler, checked.value);
+      case 'connection':
+        return this.#onConnection(handler, checked.value);
+    }
+  }
+
+  #onConnection<M extends MethodName>(handler: ConnectionHandler<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+    return attempt(() => handler.run(params, { setSubscribed: (on) => this.dispatcher.setSubscribed(this, on) }));
+  }
+
   /** Plans the change now, against the latest ledger; answers once it is durable. */
-  #change<M extends MethodName>(handler: ChangeHandler<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  #change<M extends MethodName>(method: M, handler: ChangeHandler<M>, params: ParamsOf<M>): Promise<ResultOf<M>> {
     const { app } = this.dispatcher;
     let after: Ledger | undefined;
+    const origin = { service: (params as { service_name: string }).service_name, method };
     const committed = attempt(() => {
       const plan = handler.plan(params, app);
       return app.change((ledger) => {
         const planned = plan(ledger);
         after = planned.next;
         return planned;
-      });
+      }, origin);
     });
     // Planning is synchronous: no ledger now means the plan was refused and nothing changed.
     if (after === undefined) return committed;

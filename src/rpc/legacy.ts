@@ -27,6 +27,9 @@ export type LegacyCall =
   | { readonly ok: true; readonly method: MethodName; readonly params: Record<string, unknown> }
   | { readonly ok: false; readonly error: string };
 
+/** Methods of a persistent connection, which a one-shot client (closed after its reply) cannot use. */
+const NOT_ONE_SHOT: ReadonlySet<MethodName> = new Set(['subscribe', 'unsubscribe']);
+
 /** The Python models' defaults for members a client may leave out. */
 const PYTHON_DEFAULTS: Partial<Record<MethodName, Readonly<Record<string, unknown>>>> = {
   allocate_cores: { num_of_cores: 0 },
@@ -73,7 +76,9 @@ export function legacyCall(message: LegacyMessage): LegacyCall {
   if (version !== undefined && version !== null && version !== LEGACY_VERSION) {
     return { ok: false, error: `Unsupported version: ${pythonText(version)}` };
   }
-  if (typeof action !== 'string' || !isMethodName(action)) return { ok: false, error: `Unknown action: ${pythonText(action)}` };
+  if (typeof action !== 'string' || !isMethodName(action) || NOT_ONE_SHOT.has(action)) {
+    return { ok: false, error: `Unknown action: ${pythonText(action)}` };
+  }
   const properties = (methodByName(action).params as { properties: Record<string, JsonSchemaLike> }).properties;
   const params: Record<string, unknown> = { ...PYTHON_DEFAULTS[action] };
   for (const [name, value] of Object.entries(message)) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'winston';
 import { DomainErrors, type DomainError } from '../../schema/index.js';
 import { Ledger } from '../allocator/index.js';
-import type { Plan } from '../allocator/index.js';
+import type { ChangeOrigin, Plan } from '../allocator/index.js';
 import { StateFileError } from './errors.js';
 import { STATE_FILE, decodeState, encodeState } from './state-file.js';
 import { StateLock } from './lock.js';
@@ -32,7 +32,28 @@ export interface LedgerStoreOptions {
 const REPAIR_RETRY_MS = 1000;
 const REPAIR_RETRY_MAX_MS = 30_000;
 
+/** One change made durable: the ledgers around it and who asked for it. */
+export interface Commit {
+  readonly before: Ledger;
+  readonly after: Ledger;
+  readonly origin: ChangeOrigin | undefined;
+}
+
+/**
+ * Told of what the store does, as it happens: the one place where changes become durable, so
+ * whatever must follow a change (notifications, metrics) hangs off it. Called synchronously; an
+ * observer that throws is logged and does not disturb the store.
+ */
+export interface StoreObserver {
+  /** Changes just made durable, in the order they were planned, before their callers hear back. */
+  committed?(commits: readonly Commit[]): void;
+  /** A write of the state file ended (a repair's too). */
+  wrote?(write: { readonly ok: boolean; readonly seconds: number }): void;
+}
+
 interface Waiter {
+  /** Undefined for a plan that changed nothing. */
+  readonly commit: Commit | undefined;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -50,6 +71,7 @@ export class LedgerStore {
   private repairTimer: NodeJS.Timeout | undefined;
   private repairDelayMs: number;
   private sure: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly observers = new Set<StoreObserver>();
 
   private constructor(
     readonly dir: string,
@@ -112,18 +134,27 @@ export class LedgerStore {
     return this.sure.promise;
   }
 
+  /** Adds an observer; returns what removes it. */
+  observe(observer: StoreObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
   /**
    * Runs plan against the latest ledger and resolves with its result once the new ledger is
    * durable. A plan that throws changes nothing. A failed write rejects, with STATE_WRITE_FAILED,
    * every change in it and every change planned on top of it, and memory returns to the last
    * durable ledger. A plan that changes nothing still waits for the changes it saw to be durable.
+   * `origin` says who asked, for the observers.
    */
-  async update<T>(plan: (current: Ledger) => Plan<T>): Promise<T> {
+  async update<T>(plan: (current: Ledger) => Plan<T>, origin?: ChangeOrigin): Promise<T> {
     if (this.closed) throw new Error('The state store is closed');
-    const { next, result } = plan(this.tip);
+    const before = this.tip;
+    const { next, result } = plan(before);
     this.tip = next;
+    const commit = next === before ? undefined : { before, after: next, origin };
     await new Promise<void>((resolve, reject) => {
-      this.queued.push({ resolve, reject });
+      this.queued.push({ commit, resolve, reject });
       this.flush();
     });
     return result;
@@ -157,6 +188,8 @@ export class LedgerStore {
         () => {
           this.durable = target;
           this.markCertain();
+          const commits = batch.flatMap((waiter) => (waiter.commit ? [waiter.commit] : []));
+          if (commits.length > 0) this.tell((observer) => observer.committed?.(commits));
           for (const waiter of batch) waiter.resolve();
         },
         async (error: unknown) => {
@@ -232,8 +265,26 @@ export class LedgerStore {
   }
 
   private async persist(ledger: Ledger): Promise<void> {
-    await this.writer.write(this.dir, STATE_FILE, encodeState(ledger, new Date()));
-    this.writeCount++;
+    const began = performance.now();
+    let ok = false;
+    try {
+      await this.writer.write(this.dir, STATE_FILE, encodeState(ledger, new Date()));
+      this.writeCount++;
+      ok = true;
+    } finally {
+      const seconds = (performance.now() - began) / 1000;
+      this.tell((observer) => observer.wrote?.({ ok, seconds }));
+    }
+  }
+
+  private tell(call: (observer: StoreObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer);
+      } catch (error) {
+        this.logger?.error(`A state observer failed: ${messageOf(error)}`);
+      }
+    }
   }
 }
 

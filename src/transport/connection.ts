@@ -11,12 +11,26 @@ import type { Clock, Timer } from '../clock/index.js';
 import { MessageReader, type FrameEvent } from './framing.js';
 import type { TransportLimits } from './limits.js';
 
-export interface ConnectionContext {
+/** What the server knows of a connection when it accepts it. */
+export interface AcceptedConnection {
   readonly id: number;
   /** A child of the server's logger carrying the connection id. */
   readonly logger: Logger;
   /** Times the connection's timeouts. */
   readonly clock: Clock;
+}
+
+export interface ConnectionContext extends AcceptedConnection {
+  /**
+   * Writes a message unasked (a notification), between replies. False when the connection is
+   * closing or gone, or when more than maxPushBacklogBytes wait to be sent: a client that does not
+   * read is then disconnected rather than let its backlog grow.
+   */
+  push(text: string): boolean;
+  /** A connection waiting for what is pushed to it is never closed for being idle. */
+  awaitPushes(on: boolean): void;
+  /** Settles when the socket has closed. */
+  readonly closed: Promise<void>;
 }
 
 /** What to send back for one message. */
@@ -40,7 +54,7 @@ export type ProtocolErrorHandler = (kind: ProtocolErrorKind, conn: ConnectionCon
 
 export type ConnectionLimits = Pick<
   TransportLimits,
-  'maxMessageBytes' | 'maxInFlightPerConnection' | 'partialTimeoutMs' | 'idleTimeoutMs'
+  'maxMessageBytes' | 'maxInFlightPerConnection' | 'partialTimeoutMs' | 'idleTimeoutMs' | 'maxPushBacklogBytes'
 >;
 
 interface Slot {
@@ -70,6 +84,7 @@ export class Connection {
   /** Our side is closing: nothing more is written. */
   #ending = false;
   #socketClosed = false;
+  #awaitingPushes = false;
   /**
    * After an oversized message whose line had not ended: how many more of its bytes are read and
    * dropped before the socket is closed. Closing on unread input would make the kernel reset the
@@ -84,12 +99,22 @@ export class Connection {
 
   constructor(
     socket: Socket,
-    context: ConnectionContext,
+    accepted: AcceptedConnection,
     accept: ConnectionHandler,
     onProtocolError: ProtocolErrorHandler,
     limits: ConnectionLimits,
   ) {
     this.#socket = socket;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const context: ConnectionContext = {
+      ...accepted,
+      push: (text) => this.#push(text),
+      awaitPushes: (on) => {
+        this.#awaitingPushes = on;
+        this.#updateIdle();
+      },
+      closed,
+    };
     this.context = context;
     this.#handler = accept(context);
     this.#onProtocolError = onProtocolError;
@@ -240,6 +265,16 @@ export class Connection {
     }
   }
 
+  #push(text: string): boolean {
+    if (this.#ending || this.#socketClosed) return false;
+    this.#write(text);
+    const waiting = this.#socket.writableLength;
+    if (waiting <= this.#limits.maxPushBacklogBytes) return true;
+    this.context.logger.warn('client not reading what it subscribed to; closing', { waitingBytes: waiting });
+    this.#socket.destroy();
+    return false;
+  }
+
   /** Replies finished in the same tick leave in one socket write (corked until the next tick). */
   #write(text: string): void {
     if (!this.#socket.writable) return;
@@ -292,7 +327,7 @@ export class Connection {
 
   /** Idle: no bytes coming in, no request running (a backlog held up by a client not reading counts). */
   #updateIdle(): void {
-    const idle = !this.#ending && this.#slots.length === 0 && !this.#reader.hasPartial;
+    const idle = !this.#ending && !this.#awaitingPushes && this.#slots.length === 0 && !this.#reader.hasPartial;
     if (!idle) {
       this.#clearIdle();
     } else if (this.#idleTimer === undefined) {

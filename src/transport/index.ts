@@ -1,6 +1,7 @@
 export { startServer, type ServerOptions, type SocketServer } from './server.js';
 export { TRANSPORT_DEFAULTS, type TransportLimits } from './limits.js';
 export {
+  type AcceptedConnection,
   type ConnectionContext,
   type ConnectionHandler,
   type MessageHandler,

@@ -17,6 +17,8 @@ export interface TransportLimits {
   readonly partialTimeoutMs: number;
   /** How long a connection may sit with nothing to do. */
   readonly idleTimeoutMs: number;
+  /** Bytes that may wait to be sent to a subscribed client before it is disconnected. */
+  readonly maxPushBacklogBytes: number;
 }
 
 export const TRANSPORT_DEFAULTS: TransportLimits = Object.freeze({
@@ -26,4 +28,5 @@ export const TRANSPORT_DEFAULTS: TransportLimits = Object.freeze({
   maxInFlightPerConnection: 256,
   partialTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
+  maxPushBacklogBytes: 1024 * 1024,
 });

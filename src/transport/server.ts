@@ -81,6 +81,7 @@ export async function startServer(options: ServerOptions): Promise<SocketServer>
     maxInFlightPerConnection: options.maxInFlightPerConnection ?? TRANSPORT_DEFAULTS.maxInFlightPerConnection,
     partialTimeoutMs: options.partialTimeoutMs ?? TRANSPORT_DEFAULTS.partialTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? TRANSPORT_DEFAULTS.idleTimeoutMs,
+    maxPushBacklogBytes: options.maxPushBacklogBytes ?? TRANSPORT_DEFAULTS.maxPushBacklogBytes,
   };
   const { socketMode, maxConnections } = limits;
   checkSocketMode(socketMode);

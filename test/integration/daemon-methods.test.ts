@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
+import { ALLOCATION_CHANGED, buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
 import { writeSysfs } from '../fixtures/host.js';
 import { HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import { fakeHost } from '../fixtures/host.js';
@@ -418,15 +418,15 @@ describe('daemon over JSON-RPC: methods', () => {
   });
 
   describe('rpc.discover', () => {
-    it('answers the OpenRPC document of the API with its 8 methods', async () => {
+    it('answers the OpenRPC document of the API: its 11 methods and the notification it sends', async () => {
       const d = await start();
       const client = await d.client();
       const document = (await client.call('rpc.discover')) as { openrpc: string; methods: { name: string }[] };
       // The document is the one the schema tests validate against the OpenRPC meta-schema.
       expect(document).to.deep.equal(JSON.parse(JSON.stringify(buildOpenRpc())));
       expect(document.openrpc).to.equal('1.2.6');
-      expect(document.methods.map((m) => m.name)).to.deep.equal([...METHOD_NAMES]);
-      expect(document.methods).to.have.length(8);
+      expect(document.methods.map((m) => m.name)).to.deep.equal([...METHOD_NAMES, ALLOCATION_CHANGED]);
+      expect(document.methods).to.have.length(12);
     });
   });
 

@@ -3,7 +3,7 @@
 // cpu-pool the daemon could not use. snapctl is a fake on PATH that answers from FAKE_SNAPCTL_JSON
 // (or fails when it is unset), as snapd's would from the snap's configuration.
 import { expect } from 'chai';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EpaClient } from '../../src/client/index.js';
@@ -77,6 +77,20 @@ describe('snap: options and the configure hook', function () {
     }
   });
 
+  it('serve takes the metrics endpoint and file from the metrics-listen and metrics-file options', async () => {
+    const file = join(dir, 'snap-metrics.prom');
+    const { daemon, client } = await serve(snapEnv({ 'metrics-listen': '127.0.0.1:0', 'metrics-file': file }));
+    try {
+      const url = (await daemon.saysOnStderr(/metrics on http:\/\/\S+/)).slice('metrics on '.length);
+      const scraped = await (await fetch(url)).text();
+      expect(scraped).to.match(/^epa_pool_cpus\{pool="isolated",state="eligible"\} 28$/m);
+      expect(await readFile(file, 'utf8')).to.match(/^epa_pool_cpus\{pool="isolated",state="eligible"\} 28$/m);
+    } finally {
+      client.close();
+      await daemon.stop();
+    }
+  });
+
   describe('reading the options (snapctl get -d)', () => {
     /** execFile as snapctl would answer it. */
     const answering = (stdout: string) => (file: string, args: readonly string[]) => {
@@ -125,7 +139,7 @@ describe('snap: options and the configure hook', function () {
   });
 
   it('the snap options the code reads are the ones the hook and the docs name', () => {
-    expect(Object.keys(SNAP_OPTIONS)).to.deep.equal(['cpu-pool']);
+    expect(Object.keys(SNAP_OPTIONS)).to.deep.equal(['cpu-pool', 'metrics-file', 'metrics-listen']);
   });
 
   describe('snap/hooks/configure', () => {

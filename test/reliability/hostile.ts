@@ -4,7 +4,7 @@
 // stack trace, never an internal error. A message carrying one of our ids must be answered once,
 // with that id. After the flood each connection must still answer a plain request.
 import fc from 'fast-check';
-import { METHOD_NAMES, isMethodName, validateResult } from '../../schema/index.js';
+import { METHOD_NAMES, isMethodName, validateNotification, validateResult } from '../../schema/index.js';
 import { EpaClient } from '../../src/client/index.js';
 import { LineClient } from '../support/line-client.js';
 
@@ -203,6 +203,8 @@ const STACK = [/^\s*at /m, /\bat \S+ \(/, /\.[cm]?[jt]s:\d/, /node:internal/];
 function responseProblem(value: unknown, methods: ReadonlyMap<string, string>, seen: Map<unknown, number>): string | undefined {
   if (!isObject(value)) return 'a response that is not an object';
   const keys = Object.keys(value).sort().join(',');
+  // A generated `subscribe` is a real one: the changes that follow reach this connection.
+  if (keys === 'jsonrpc,method,params') return notificationProblem(value);
   if (keys !== 'error,id,jsonrpc' && keys !== 'id,jsonrpc,result') return `response members ${keys}`;
   if (value.jsonrpc !== '2.0') return `jsonrpc ${JSON.stringify(value.jsonrpc)}`;
   if (!isId(value.id)) return `id ${JSON.stringify(value.id)}`;
@@ -224,6 +226,14 @@ function responseProblem(value: unknown, methods: ReadonlyMap<string, string>, s
     if (!verdict.ok) return `${method} result does not match its schema: ${JSON.stringify(verdict.errors)}`;
   }
   return undefined;
+}
+
+/** What is wrong with a notification the daemon sent, or undefined. */
+function notificationProblem(value: Record<string, unknown>): string | undefined {
+  if (value.jsonrpc !== '2.0') return `jsonrpc ${JSON.stringify(value.jsonrpc)}`;
+  const verdict = validateNotification(String(value.method), value.params);
+  if (verdict === undefined) return `a notification the daemon does not define: ${String(value.method)}`;
+  return verdict.ok ? undefined : `${String(value.method)} params do not match their schema: ${JSON.stringify(verdict.errors)}`;
 }
 
 /** What is wrong with one reply line, or undefined. */

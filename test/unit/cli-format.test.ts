@@ -124,11 +124,14 @@ describe('cli formatting', () => {
     ]);
   });
 
+  const NO_HUGEPAGES: ResultOf<'get_memory_info'> = { service_name: '', numa_hugepages: {} };
+
   describe('status', () => {
     it('shows the pool, each node with its free CPUs and holders, then each service', () => {
-      expect(formatStatus([ALLOCATIONS], TOPOLOGY)).to.equal(
+      expect(formatStatus([ALLOCATIONS], TOPOLOGY, NO_HUGEPAGES)).to.equal(
         lines(
-          'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 6 allocated, 22 free, 2 services',
+          'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 6 allocated, 22 free, 0 unavailable, 2 services',
+          'hugepages: none on this host',
           '',
           'NODE  POOL             FREE             SERVICE  CPUS',
           '0     2-7,18-23 (12)   4-7,20-23 (8)    nova     2-3,18-19 (4)',
@@ -149,7 +152,7 @@ describe('cli formatting', () => {
           { ...ALLOCATIONS.allocations[1]!, service_name: 'ovs', allocated_cores: '3,19', explicit_cores: '', numa_nodes: [0] },
         ],
       };
-      const nodeRows = formatStatus([allocations], TOPOLOGY).split('\n').slice(3, 6);
+      const nodeRows = formatStatus([allocations], TOPOLOGY, NO_HUGEPAGES).split('\n').slice(4, 7);
       expect(nodeRows).to.deep.equal([
         '0     2-7,18-23 (12)   4-7,20-23 (8)    nova     2 (1)',
         `${' '.repeat(40)}ovs      3,19 (2)`,
@@ -176,13 +179,13 @@ describe('cli formatting', () => {
           { ...ALLOCATIONS.allocations[0]!, service_name: 'ceph-osd', pool: 'general', allocated_cores: '0,16', cores_count: 2 },
         ],
       };
-      const text = formatStatus([ALLOCATIONS, general], TOPOLOGY).split('\n');
+      const text = formatStatus([ALLOCATIONS, general], TOPOLOGY, NO_HUGEPAGES).split('\n');
       expect(text.slice(0, 2)).to.deep.equal([
-        'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 6 allocated, 22 free, 2 services',
-        'Pool general: 0-1,16-17 (configured), 4 CPUs eligible, 2 allocated, 2 free, 1 service',
+        'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 6 allocated, 22 free, 0 unavailable, 2 services',
+        'Pool general: 0-1,16-17 (configured), 4 CPUs eligible, 2 allocated, 2 free, 0 unavailable, 1 service',
       ]);
-      expect(text[4]).to.equal('0     2-7,18-23 (12)   4-7,20-23 (8)    ceph-osd  0,16 (2)');
-      expect(text.filter((line) => /^[a-z]/.test(line)).map((line) => line.split(' ')[0])).to.deep.equal([
+      expect(text[5]).to.equal('0     2-7,18-23 (12)   4-7,20-23 (8)    ceph-osd  0,16 (2)');
+      expect(text.slice(3).filter((line) => /^[a-z]/.test(line)).map((line) => line.split(' ')[0])).to.deep.equal([
         'ceph-osd',
         'nova',
         'ovs',
@@ -196,13 +199,14 @@ describe('cli formatting', () => {
         total_allocations: 1,
         allocations: [{ ...ALLOCATIONS.allocations[0]!, allocated_cores: '0,2', stale_cores: '0' }],
       };
-      const text = formatStatus([stale], TOPOLOGY);
-      expect(text).to.match(/, 1 service; held but unavailable: 0\n/);
+      const text = formatStatus([stale], TOPOLOGY, NO_HUGEPAGES);
+      expect(text).to.match(/, 1 unavailable, 1 service; held but unavailable: 0\n/);
       expect(text).to.match(/^nova +isolated +legacy +0,2 \(2\) +- +0 +- +0$/m);
       const empty = { ...ALLOCATIONS, total_allocations: 0, total_allocated_cpus: 0, remaining_available_cpus: 28, allocations: [] };
-      expect(formatStatus([empty], { ...TOPOLOGY, numa_nodes: [] })).to.equal(
+      expect(formatStatus([empty], { ...TOPOLOGY, numa_nodes: [] }, NO_HUGEPAGES)).to.equal(
         lines(
-          'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 0 allocated, 28 free, 0 services',
+          'Pool isolated: 2-15,18-31 (the isolated list), 28 CPUs eligible, 0 allocated, 28 free, 0 unavailable, 0 services',
+          'hugepages: none on this host',
           '',
           'No NUMA topology: every CPU counts as node 0.',
           '',

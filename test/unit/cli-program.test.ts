@@ -74,8 +74,9 @@ function withoutEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-// Every limit but the in-flight cap, which has no flag.
-const SERVE_LIMITS = Object.fromEntries(Object.entries(TRANSPORT_DEFAULTS).filter(([name]) => name !== 'maxInFlightPerConnection'));
+// Every limit but the in-flight cap and a subscriber's backlog, which have no flag.
+const NO_FLAG: readonly string[] = ['maxInFlightPerConnection', 'maxPushBacklogBytes'];
+const SERVE_LIMITS = Object.fromEntries(Object.entries(TRANSPORT_DEFAULTS).filter(([name]) => !NO_FLAG.includes(name)));
 
 describe('cli program', () => {
   describe('serve', () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSchemaFiles, writeSchemaFiles } from '../../schema/export.js';
-import { DOMAIN_ERRORS, METHODS, buildOpenRpc } from '../../schema/index.js';
+import { DOMAIN_ERRORS, METHODS, NOTIFICATIONS, buildOpenRpc } from '../../schema/index.js';
 
 // This file runs from dist/test/unit/, three levels below the repository root.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -79,7 +79,10 @@ describe('schema: OpenRPC document', () => {
       paramStructure: string;
       params: { name: string; required: boolean }[];
     }[];
-    expect(methods.map((m) => m.name)).to.deep.equal(METHODS.map((m) => m.name));
+    expect(methods.map((m) => m.name), 'the methods, then the notifications the daemon sends').to.deep.equal([
+      ...METHODS.map((m) => m.name),
+      ...NOTIFICATIONS.map((n) => n.name),
+    ]);
     const numa = methods.find((m) => m.name === 'allocate_numa_cores')!;
     expect(numa.paramStructure).to.equal('by-name');
     expect(numa.params.map((p) => [p.name, p.required])).to.deep.equal([

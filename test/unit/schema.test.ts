@@ -35,9 +35,12 @@ describe('schema: method table', () => {
       'allocate_hugepages',
       'allocate_numa_cores',
       'get_memory_info',
+      'get_nova_config',
       'get_topology',
       'list_allocations',
       'release_service',
+      'subscribe',
+      'unsubscribe',
     ]);
   });
 

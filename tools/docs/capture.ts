@@ -1,8 +1,9 @@
 // Runs the calls of session.ts against real daemons and keeps the text of both sides: SESSION over
-// JSON-RPC on one connection, then the envelope examples; and SESSION again in the one-shot
-// protocol on a second fresh daemon, then the one-shot examples.
+// JSON-RPC on one connection, then the envelope examples; SESSION again in the one-shot protocol
+// on a second fresh daemon, then the one-shot examples; and on a third, the notifications a
+// subscribed connection receives while another one makes changes.
 import { withSampleDaemon } from './sample-daemon.js';
-import { ENVELOPE_EXAMPLES, ONE_SHOT_EXAMPLES, SESSION, type Call } from './session.js';
+import { ENVELOPE_EXAMPLES, NOTIFICATION_CHANGES, ONE_SHOT_EXAMPLES, SESSION, type Call } from './session.js';
 import { LineConnection, oneShot } from './wire.js';
 
 export interface Exchange {
@@ -20,9 +21,18 @@ export interface Captured {
   readonly envelope: readonly Exchange[];
   /** One per ONE_SHOT_EXAMPLES entry. */
   readonly oneShotRules: readonly Exchange[];
+  readonly notifications: NotificationsExample;
 }
 
-function jsonRpcRequest(call: Call, id: number): string {
+/** A subscribed connection, and what it receives while another makes NOTIFICATION_CHANGES. */
+export interface NotificationsExample {
+  readonly subscribe: Exchange;
+  /** One per NOTIFICATION_CHANGES entry: its exchange on the other connection, and the notification lines it caused. */
+  readonly changes: readonly { readonly exchange: Exchange; readonly notifications: readonly string[] }[];
+  readonly unsubscribe: Exchange;
+}
+
+function jsonRpcRequest(call: Pick<Call, 'method' | 'params'>, id: number): string {
   return JSON.stringify({ jsonrpc: '2.0', id, method: call.method, params: call.params });
 }
 
@@ -35,6 +45,42 @@ async function inTurn(messages: readonly string[], send: (message: string) => Pr
   const exchanges: Exchange[] = [];
   for (const sent of messages) exchanges.push({ sent, received: await send(sent) });
   return exchanges;
+}
+
+/** The reply's id, which must be the request's: a notification must not pass for a reply. */
+function checkedReply(exchange: Exchange): Exchange {
+  const sent = JSON.parse(exchange.sent) as { id?: unknown };
+  const reply = JSON.parse(exchange.received) as { id?: unknown; result?: unknown };
+  if (reply.id !== sent.id || reply.result === undefined) throw new Error(`not the answer to ${exchange.sent}: ${exchange.received}`);
+  return exchange;
+}
+
+/** The services a change's reply says it altered: its own, and each one it preempted. */
+function servicesAltered(reply: string): number {
+  const { result } = JSON.parse(reply) as { result: { preempted?: readonly unknown[] } };
+  return 1 + (result.preempted?.length ?? 0);
+}
+
+async function captureNotifications(): Promise<NotificationsExample> {
+  return withSampleDaemon(async (socketPath) => {
+    const subscriber = await LineConnection.open(socketPath);
+    const changer = await LineConnection.open(socketPath);
+    const inTurnOn = async (connection: LineConnection, sent: string) => checkedReply({ sent, received: await connection.exchange(sent) });
+    try {
+      const subscribe = await inTurnOn(subscriber, jsonRpcRequest({ method: 'subscribe', params: {} }, 1));
+      const changes = [];
+      for (const [i, call] of NOTIFICATION_CHANGES.entries()) {
+        const exchange = await inTurnOn(changer, jsonRpcRequest(call, i + 1));
+        changes.push({ exchange, notifications: await subscriber.unasked(servicesAltered(exchange.received)) });
+      }
+      // Its reply comes alone: no notification beyond those read.
+      const unsubscribe = await inTurnOn(subscriber, jsonRpcRequest({ method: 'unsubscribe', params: {} }, 2));
+      return { subscribe, changes, unsubscribe };
+    } finally {
+      subscriber.close();
+      changer.close();
+    }
+  });
 }
 
 export async function captureExamples(): Promise<Captured> {
@@ -61,5 +107,6 @@ export async function captureExamples(): Promise<Captured> {
     oneShot: overOneShot.session,
     envelope: overJsonRpc.envelope,
     oneShotRules: overOneShot.rules,
+    notifications: await captureNotifications(),
   };
 }

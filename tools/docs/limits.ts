@@ -22,6 +22,7 @@ const EFFECTS: { readonly [K in keyof TransportLimits]: string } = {
     'Requests of one connection whose reply is not yet written; beyond it reading pauses. Also the most requests a batch may hold (a larger one gets one -32600).',
   partialTimeoutMs: 'An incomplete message older than this (ms) closes its connection.',
   idleTimeoutMs: 'A connection with no request in flight and no partial message for this long (ms) is closed.',
+  maxPushBacklogBytes: 'A subscribed connection with more than this waiting to be sent (it does not read its notifications) is closed.',
 };
 
 /** The grammar is only read: no command runs, so no action is ever called. */

@@ -1,12 +1,13 @@
 // docs/api.md, whole: the text `make docs` writes and test/unit/docs.test.ts compares with the
 // committed file. Nothing of the run (temp paths, times, pids) reaches the text.
-import { CpuList, METHODS, ServiceName } from '../../schema/index.js';
+import { CpuList, METHODS, NOTIFICATIONS, ServiceName } from '../../schema/index.js';
 import { describeHost } from '../../src/cli/messages.js';
 import { SAMPLE_HOST } from '../../src/topology/fake/index.js';
 import { captureExamples } from './capture.js';
 import { anchor, code, text } from './markdown.js';
 import { ERRORS_HEADING, errorsSection } from './render-errors.js';
 import { METHODS_HEADING, methodsSection } from './render-methods.js';
+import { NOTIFICATIONS_HEADING, notificationsSection } from './render-notifications.js';
 import { ONE_SHOT, oneShotSection } from './render-one-shot.js';
 import { TRANSPORT, transportSection } from './render-transport.js';
 import { jsonSchema } from './schema-fields.js';
@@ -35,6 +36,8 @@ function contents(): string {
     `- [${CONVENTIONS}](${anchor(CONVENTIONS)})`,
     `- [${METHODS_HEADING}](${anchor(METHODS_HEADING)})`,
     ...methods,
+    `- [${NOTIFICATIONS_HEADING}](${anchor(NOTIFICATIONS_HEADING)})`,
+    ...NOTIFICATIONS.map(({ name }) => `  - [${code(name)}](${anchor(name)})`),
     `- [${ERRORS_HEADING}](${anchor(ERRORS_HEADING)})`,
   ].join('\n');
 }
@@ -64,6 +67,7 @@ export async function renderApiReference(): Promise<string> {
     oneShotSection(captured.oneShotRules),
     conventions(),
     methodsSection(captured),
+    notificationsSection(captured.notifications),
     errorsSection(),
   ];
   return `${sections.join('\n\n')}\n`;

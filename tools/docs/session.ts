@@ -70,6 +70,16 @@ export const SESSION: readonly Call[] = [
     caption: 'Hugepages per node, with the reservation of ovs.',
   },
   {
+    method: 'get_nova_config',
+    params: { service_name: 'nova' },
+    caption: "What nova.conf needs for nova: its CPUs as the dedicated set, the CPUs nobody holds as the shared set, and the hugepages ovs reserved.",
+  },
+  {
+    method: 'get_nova_config',
+    params: { service_name: 'nova', pool: 'general' },
+    caption: 'A pool this host does not configure.',
+  },
+  {
     method: 'get_topology',
     params: {},
     caption: 'The sample host, with the CPUs still free.',
@@ -78,6 +88,17 @@ export const SESSION: readonly Call[] = [
     method: 'release_service',
     params: { service_name: 'ovs' },
     caption: 'ovs releases its CPUs and its hugepage reservation.',
+  },
+  {
+    method: 'subscribe',
+    params: {},
+    caption:
+      'The connection asks for an allocation_changed notification after every change (see Notifications). The one-shot protocol does not have it: its connection closes after the reply.',
+  },
+  {
+    method: 'unsubscribe',
+    params: {},
+    caption: 'And stops them: no change was made in between, so none came.',
   },
   {
     method: DISCOVER,
@@ -123,4 +144,22 @@ export const ONE_SHOT_EXAMPLES: readonly { readonly message: Readonly<Record<str
   },
   { message: { version: '2.0', action: 'list_allocations' }, caption: 'Another version.' },
   { message: { version: '1.0', service_name: 'nova' }, caption: 'No action.' },
+];
+
+/**
+ * The allocation_changed example, on a fresh daemon: one connection subscribes, another sends these
+ * changes, each answered before the next is sent; the first connection receives a notification for
+ * every service a change alters (its own, and each one it preempted), then unsubscribes.
+ */
+export const NOTIFICATION_CHANGES: readonly Call[] = [
+  {
+    method: 'allocate_cores',
+    params: { service_name: 'nova', num_of_cores: 4 },
+    caption: 'nova gets 4 CPUs: one notification, for nova.',
+  },
+  {
+    method: 'allocate_numa_cores',
+    params: { service_name: 'ovs', numa_node: 0, num_of_cores: 10 },
+    caption: "ovs takes 10 CPUs of node 0, which has 8 free: 2 of them were nova's, so nova is told too.",
+  },
 ];

@@ -1,5 +1,6 @@
 // The daemon spoken to in text, as the examples show it: exactly what was sent and the reply as it
-// arrived (the typed client would parse it). Each reply is checked to be one line.
+// arrived (the typed client would parse it). Each reply is checked to be one line, and to come
+// alone (a notification that came with it would fail the exchange).
 import type { Socket } from 'node:net';
 import { openUnixSocket } from '../../src/client/index.js';
 
@@ -40,10 +41,26 @@ export class LineConnection {
   /** Sends `message` and a newline; resolves with the reply line that comes back. */
   async exchange(message: string): Promise<string> {
     this.socket.write(`${message}\n`);
+    await this.#until(() => this.#received.includes('\n'), `no reply to ${message}`);
+    const reply = this.#received;
+    this.#received = '';
+    return oneLine(reply);
+  }
+
+  /** The next `count` lines the daemon sends unasked (notifications), without their newlines. */
+  async unasked(count: number): Promise<string[]> {
+    const complete = () => this.#received.split('\n').length - 1;
+    await this.#until(() => complete() >= count, `expected ${count} notification(s), got ${complete()}`);
+    const lines = this.#received.split('\n');
+    this.#received = lines.slice(count).join('\n');
+    return lines.slice(0, count);
+  }
+
+  async #until(done: () => boolean, failure: string): Promise<void> {
     const deadline = Date.now() + REPLY_TIMEOUT_MS;
-    while (!this.#received.includes('\n')) {
+    while (!done()) {
       const left = deadline - Date.now();
-      if (this.#closed || left <= 0) throw new Error(`no reply to ${message}`);
+      if (this.#closed || left <= 0) throw new Error(failure);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#wake = () => {
@@ -53,9 +70,6 @@ export class LineConnection {
       });
       this.#wake = undefined;
     }
-    const reply = this.#received;
-    this.#received = '';
-    return oneLine(reply);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // `status`, `topology`, `memory`: read-only calls shown as tables, or as raw JSON with --json.
 import type { ErrorReason, ResultOf } from '../../../schema/index.js';
 import { EpaError, type EpaClient } from '../../client/index.js';
-import type { ViewRequest } from '../program.js';
+import type { TableRequest } from '../program.js';
 import { formatJson } from '../table.js';
 import { formatMemory, formatStatus, formatTopology } from '../reports.js';
 import { withClient } from './session.js';
@@ -29,15 +29,16 @@ async function poolLists(client: EpaClient, pool: string | undefined): Promise<A
 }
 
 async function status(client: EpaClient, json: boolean, pool: string | undefined): Promise<string> {
-  const [lists, topology] = await Promise.all([poolLists(client, pool), client.get_topology()]);
-  if (!json) return formatStatus(lists, topology);
+  const [lists, topology, memory] = await Promise.all([poolLists(client, pool), client.get_topology(), client.get_memory_info()]);
+  if (!json) return formatStatus(lists, topology, memory);
   return formatJson({
     list_allocations: Object.fromEntries(lists.map((list) => [list.cpu_pool.name, list])),
     get_topology: topology,
+    get_memory_info: memory,
   });
 }
 
-export async function view({ view, socket, json, pool }: ViewRequest): Promise<void> {
+export async function view({ view, socket, json, pool }: TableRequest): Promise<void> {
   const text = await withClient(socket, async (client): Promise<string> => {
     switch (view) {
       case 'status':
