@@ -40,6 +40,9 @@ export class Started {
       else env[name] = value;
     }
     this.child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env });
+    // A child that exits (or is killed) before it reads stdin makes the write fail with EPIPE:
+    // what it did is in its exit and output, which the test checks.
+    this.child.stdin!.on('error', () => undefined);
     if (options.holdStdin !== true) this.child.stdin!.end(options.stdin ?? '');
     this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
