@@ -19,6 +19,8 @@ export interface Plan {
   readonly mode: Mode;
   /** Every CPU count × node count with at least one 2-thread core per node. */
   readonly hosts: readonly HostShape[];
+  /** Hosts with L3 domains, where the thread policies and explicit requests are measured too. */
+  readonly l3Hosts: readonly HostShape[];
   readonly services: readonly number[];
   /** Budget of one pure call (allocate, list); `slow` is for reloads and encodes of the whole file. */
   readonly budget: { readonly fast: Budget; readonly slow: Budget };
@@ -32,6 +34,7 @@ function hostsOf(cpus: readonly number[], nodes: readonly number[]): HostShape[]
 export const FULL: Plan = {
   mode: 'full',
   hosts: hostsOf([64, 512, 4096], [1, 8, 64]),
+  l3Hosts: [{ cpus: 4096, nodes: 64, l3PerNode: 8 }],
   services: [10, 1000, 10_000],
   budget: {
     fast: { warmup: 20, minSamples: 30, maxSamples: 5000, maxMs: 150 },
@@ -43,6 +46,7 @@ export const FULL: Plan = {
 export const SMOKE: Plan = {
   mode: 'smoke',
   hosts: hostsOf([64, 512], [1, 8]),
+  l3Hosts: [{ cpus: 512, nodes: 8, l3PerNode: 4 }],
   services: [10, 1000],
   budget: {
     fast: { warmup: 2, minSamples: 5, maxSamples: 20, maxMs: 5 },

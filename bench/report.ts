@@ -1,6 +1,6 @@
 // What a run prints (markdown tables) and what `make bench` commits (bench/results.json).
 import { cpus, hostname, platform, release, totalmem } from 'node:os';
-import type { AllocatorRow } from './allocator.js';
+import type { AllocatorRow, PolicyRow } from './allocator.js';
 import { int, micros, nodes } from './format.js';
 import { DAEMON_HOST, DAEMON_LEDGER, type Plan } from './plan.js';
 import type { SocketRow } from './socket.js';
@@ -19,6 +19,8 @@ export interface RunResults {
     readonly node: string;
   };
   readonly allocator: readonly AllocatorRow[];
+  /** The hosts with L3 domains: thread policies and explicit requests. */
+  readonly allocator_l3: readonly PolicyRow[];
   readonly socket: {
     readonly daemon_host: typeof DAEMON_HOST;
     readonly daemon_ledger: typeof DAEMON_LEDGER;
@@ -58,17 +60,53 @@ const FIGURE_NAMES: Record<(typeof FIGURES)[number], string> = {
   encode: 'encode',
 };
 
-export function allocatorTable(rows: readonly AllocatorRow[]): string {
+/** Rows of timings: the columns that say what a row is, then a median / p99 cell per figure of `names`. */
+function timingTable<F extends string, R extends Record<F, Timing>>(
+  columns: readonly (readonly [string, (row: R) => string])[],
+  names: Readonly<Record<F, string>>,
+  rows: readonly R[],
+): string {
+  const figures = Object.keys(names) as F[];
   return table(
-    ['CPUs', 'nodes', 'services', 'CPU holders', 'state file', ...FIGURES.map((f) => `${FIGURE_NAMES[f]} µs`)],
-    rows.map((r) => [
-      int(r.cpus),
-      String(r.nodes),
-      int(r.services),
-      int(r.cpu_holders),
-      `${(r.state_bytes / 1024).toFixed(0)} KiB`,
-      ...FIGURES.map((f) => cell(r[f])),
-    ]),
+    [...columns.map(([title]) => title), ...figures.map((f) => `${names[f]} µs`)],
+    rows.map((r) => [...columns.map(([, value]) => value(r)), ...figures.map((f) => cell(r[f]))]),
+  );
+}
+
+export function allocatorTable(rows: readonly AllocatorRow[]): string {
+  return timingTable<(typeof FIGURES)[number], AllocatorRow>(
+    [
+      ['CPUs', (r) => int(r.cpus)],
+      ['nodes', (r) => String(r.nodes)],
+      ['services', (r) => int(r.services)],
+      ['CPU holders', (r) => int(r.cpu_holders)],
+      ['state file', (r) => `${(r.state_bytes / 1024).toFixed(0)} KiB`],
+    ],
+    FIGURE_NAMES,
+    rows,
+  );
+}
+
+/** The figures of the hosts with L3 domains, in table order. */
+export const POLICY_FIGURE_NAMES = {
+  allocate_cores: 'allocate_cores prefer',
+  allocate_cores_require: 'allocate_cores require',
+  allocate_cores_isolate: 'allocate_cores isolate',
+  allocate_numa_cores: 'allocate_numa_cores',
+  explicitly_allocate_cores: 'explicitly_allocate_cores',
+} as const satisfies Partial<Record<keyof PolicyRow, string>>;
+
+export function policyTable(rows: readonly PolicyRow[]): string {
+  return timingTable<keyof typeof POLICY_FIGURE_NAMES, PolicyRow>(
+    [
+      ['CPUs', (r) => int(r.cpus)],
+      ['nodes', (r) => String(r.nodes)],
+      ['L3 per node', (r) => String(r.l3_per_node)],
+      ['services', (r) => int(r.services)],
+      ['CPU holders', (r) => int(r.cpu_holders)],
+    ],
+    POLICY_FIGURE_NAMES,
+    rows,
   );
 }
 
@@ -138,6 +176,10 @@ export function markdown(results: RunResults): string {
     '## Allocator, in process (median / p99 µs)',
     '',
     allocatorTable(results.allocator),
+    '',
+    '## Allocator with L3 domains: thread policies and explicit CPUs (median / p99 µs)',
+    '',
+    policyTable(results.allocator_l3),
     '',
     '## Growth of the medians',
     '',

@@ -4,7 +4,7 @@
 // nothing.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { benchAllocator } from './allocator.js';
+import { benchAllocator, benchPolicies } from './allocator.js';
 import { FULL, SMOKE, DAEMON_HOST, DAEMON_LEDGER } from './plan.js';
 import { micros } from './format.js';
 import { machine, markdown, resultsJson, type RunResults } from './report.js';
@@ -28,12 +28,17 @@ const socket = await benchSocket(plan, (r) =>
 const allocator = benchAllocator(plan, (r) =>
   progress(`allocator ${r.cpus} CPUs / ${r.nodes} nodes / ${r.services} services: list cold ${micros(r.list_cold.median_us)} µs`),
 );
+const allocatorL3 = benchPolicies(plan, (r) => {
+  const isolate = micros(r.allocate_cores_isolate.median_us);
+  progress(`allocator ${r.cpus} CPUs / ${r.nodes} nodes × ${r.l3_per_node} L3 / ${r.services} services: isolate ${isolate} µs`);
+});
 
 const results: RunResults = {
   date: new Date().toISOString(),
   mode: plan.mode,
   machine: machine(),
   allocator,
+  allocator_l3: allocatorL3,
   socket: {
     daemon_host: DAEMON_HOST,
     daemon_ledger: DAEMON_LEDGER,
@@ -41,7 +46,7 @@ const results: RunResults = {
     duration_ms: plan.socket.durationMs,
     rows: socket,
   },
-  targets: evaluateTargets(allocator, socket),
+  targets: evaluateTargets(allocator, allocatorL3, socket),
 };
 process.stdout.write(markdown(results));
 if (plan.mode === 'full') {

@@ -10,6 +10,8 @@ import type { HugepageCounters } from '../src/topology/index.js';
 export interface HostShape {
   readonly cpus: number;
   readonly nodes: number;
+  /** L3 caches per node (cores split evenly, as fakeHost's l3PerNode); none: no cache files, one domain per node. */
+  readonly l3PerNode?: number;
 }
 
 export interface SyntheticHost {
@@ -26,7 +28,7 @@ export const SMALL_PAGE_KB = 2048;
 /**
  * A host of `cpus` CPUs on `nodes` NUMA nodes, 2 SMT threads per core (cpu i and i + cpus/2 are
  * siblings). The pool is every CPU but core 0 (the host's housekeeping core). Every node has a
- * 2 MiB pool of a million pages and a 1 GiB pool of 64.
+ * 2 MiB pool of a million pages and a 1 GiB pool of 64, and `l3PerNode` L3 domains when given.
  */
 export function describeHost(shape: HostShape): FakeHost {
   const threads = 2;
@@ -40,6 +42,7 @@ export function describeHost(shape: HostShape): FakeHost {
     coresPerNode,
     threads,
     pool: pool.toString(),
+    ...(shape.l3PerNode === undefined ? {} : { l3PerNode: shape.l3PerNode }),
     hugepages: Array.from({ length: shape.nodes }, (_, node) => [
       { node, sizeKb: SMALL_PAGE_KB, total: SMALL_PAGES, free: SMALL_PAGES },
       { node, sizeKb: 1_048_576, total: 64, free: 64 },
@@ -96,7 +99,7 @@ export function syntheticLedger(target: SyntheticHost, shape: LedgerShape): Synt
       {
         cpus,
         explicit: i % 2 === 1 ? cpus : CpuSet.EMPTY,
-        policy: 'legacy',
+        policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY,
         pool: 'isolated',
         hugepages: [{ node_id: i % topology.nodes.length, size_kb: SMALL_PAGE_KB, count: 1 + (i % 4) }],
       },

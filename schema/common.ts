@@ -61,6 +61,22 @@ export const PreemptionPolicy = Type.Enum(PREEMPTION_POLICIES, {
 });
 export type PreemptionPolicy = Static<typeof PreemptionPolicy>;
 
+// Thread policy (README.md, "Thread policy"): Nova's hw:cpu_thread_policy for the host's services.
+
+export const THREAD_POLICIES = ['prefer', 'require', 'isolate'] as const;
+export const ThreadPolicy = Type.Enum(THREAD_POLICIES, {
+  description:
+    '"prefer": whole cores first, split ones when needed; "require": whole physical cores only; ' +
+    '"isolate": one thread of each of N whole cores, their other threads held idle for the service',
+});
+export type ThreadPolicy = Static<typeof ThreadPolicy>;
+export const DEFAULT_THREAD_POLICY: ThreadPolicy = 'prefer';
+
+/** The thread policy of the service after the call; null once it holds no CPUs. */
+export const ThreadPolicyField = Type.Union([ThreadPolicy, Type.Null()], {
+  description: 'The service thread policy, or null when it holds no CPUs',
+});
+
 export const POOL_NAMES = ['isolated', 'general'] as const;
 export type PoolName = (typeof POOL_NAMES)[number];
 export const DEFAULT_POOL: PoolName = 'isolated';

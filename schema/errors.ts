@@ -93,6 +93,24 @@ export const DomainErrors = {
       { requested, available },
     ),
 
+  /** The require and isolate thread policies: N CPUs cannot be made of the whole cores that are free. */
+  insufficientWholeCores: (requested: number, wholeCores: number, wholeCoreCpus: number, policy: string) =>
+    new DomainError(
+      'INSUFFICIENT_CPUS',
+      policy === 'isolate'
+        ? `Insufficient whole cores available for cpu_thread_policy isolate. Requested: ${requested}, whole cores available: ${wholeCores}`
+        : `Insufficient whole cores available for cpu_thread_policy require. Requested: ${requested} CPUs, whole cores available: ${wholeCores} (${wholeCoreCpus} CPUs)`,
+      { requested, available: policy === 'isolate' ? wholeCores : wholeCoreCpus, whole_cores_available: wholeCores },
+    ),
+
+  /** explicitly_allocate_cores when none of the requested CPUs can be given (the Python snap's sentence). */
+  noRequestedCpus: (requested: number, rejected: string) =>
+    new DomainError(
+      'INSUFFICIENT_CPUS',
+      `Failed to allocate requested explicit cores; conflicts with existing explicit allocations: ${rejected}`,
+      { requested, available: 0, cores_rejected: rejected },
+    ),
+
   /** The Python snap's sentence, naming the pool's kind of CPUs ("isolated" or "general"). */
   insufficientNumaCpus: (numaNode: number, requested: number, available: number, pool: string) =>
     new DomainError(

@@ -23,13 +23,15 @@ import {
   PreemptionPolicy,
   ServiceName,
   SizeKb,
+  ThreadPolicy,
+  ThreadPolicyField,
 } from './common.js';
 import type { ErrorReason } from './errors.js';
 import type { MethodName } from './names.js';
 
 export { METHOD_NAMES, isMethodName, type MethodName } from './names.js';
 
-const TotalAvailable = Type.Integer({ minimum: 0, description: 'Eligible CPUs of the pool: pool ∩ online' });
+const TotalAvailable = Type.Integer({ minimum: 0, description: 'Eligible CPUs of the pool: pool ∩ online, less the reserved (housekeeping) CPUs' });
 const Remaining = Type.Integer({ minimum: 0, description: 'Eligible CPUs of the pool that no service holds' });
 const AsRequested = { description: 'As requested' } as const;
 
@@ -46,12 +48,23 @@ const AllocationOptions = {
     }),
   ),
   pool: PoolParam,
+  cpu_thread_policy: Type.Optional(
+    Type.With(ThreadPolicy, {
+      description:
+        '"prefer" (whole cores first), "require" (whole cores only) or "isolate" (one thread per whole core, ' +
+        "its siblings held idle); omitted: the service's current policy (prefer for a service without CPUs)",
+    }),
+  ),
 };
 
 /** What every allocation result and list entry says of the service after the call. */
 const PolicyAndPool = {
   preemption_policy: PolicyField,
   pool: PoolField,
+  cpu_thread_policy: ThreadPolicyField,
+  isolated_siblings: Type.With(CpuList, {
+    description: 'Threads of its cores held idle by the isolate policy: never handed to anyone, not in its CPUs; "" when none',
+  }),
 };
 
 // allocate_cores
@@ -134,6 +147,37 @@ export const AllocateNumaCoresResult = Type.Object({
 });
 export type AllocateNumaCoresResult = Static<typeof AllocateNumaCoresResult>;
 
+// explicitly_allocate_cores
+
+export const ExplicitlyAllocateCoresParams = Type.Object(
+  {
+    service_name: ServiceName,
+    cores_requested: Type.With(CpuList, {
+      minLength: 1,
+      description: 'The CPUs wanted, as a cpulist such as "4-7,20-23"; they replace every CPU the service holds',
+    }),
+    ...AllocationOptions,
+  },
+  CLOSED,
+);
+export type ExplicitlyAllocateCoresParams = Static<typeof ExplicitlyAllocateCoresParams>;
+
+export const ExplicitlyAllocateCoresResult = Type.Object({
+  service_name: ServiceName,
+  cores_requested: Type.With(CpuList, AsRequested),
+  cores_allocated: Type.With(CpuList, { description: "The service's CPUs after the call: the requested CPUs that could be given" }),
+  cores_rejected: Type.With(CpuList, {
+    description: 'Requested CPUs not given: held explicitly or protected by another service, not eligible, or against the thread policy',
+  }),
+  total_available_cpus: TotalAvailable,
+  remaining_available_cpus: Remaining,
+  preempted: Type.Array(PreemptedEntry, {
+    description: "CPUs taken from other services' automatic allocations, by service; [] when none",
+  }),
+  ...PolicyAndPool,
+});
+export type ExplicitlyAllocateCoresResult = Static<typeof ExplicitlyAllocateCoresResult>;
+
 // list_allocations
 
 /** Any other params are accepted and ignored: older clients send `service_name`. */
@@ -147,7 +191,7 @@ export const CpuPoolInfo = Type.Object({
   }),
   configured_cpus: Type.With(CpuList, { description: 'The pool as configured, offline CPUs included' }),
   eligible_cpus: Type.With(CpuList, {
-    description: 'configured ∩ online: the CPUs that may be handed out (none while the pool is unavailable)',
+    description: 'configured ∩ online − reserved: the CPUs that may be handed out (none while the pool is unavailable)',
   }),
   unavailable_allocated_cpus: Type.With(CpuList, {
     description: 'CPUs held by services of the pool that are not eligible (offline, or no longer in the pool)',
@@ -163,7 +207,9 @@ export const AllocationEntry = Type.Object({
   allocated_cores: Type.With(CpuList, { description: 'Every CPU the service holds, explicit and stale ones included' }),
   cores_count: Type.With(Count, { description: 'How many CPUs the service holds' }),
   is_explicit: Type.Boolean({ description: 'Whether the service holds any explicit CPU' }),
-  explicit_cores: Type.With(CpuList, { description: 'CPUs taken with allocate_numa_cores, which no other request may take' }),
+  explicit_cores: Type.With(CpuList, {
+    description: 'CPUs taken with allocate_numa_cores or explicitly_allocate_cores, which no other request may take',
+  }),
   numa_nodes: Type.Array(NodeId, { description: 'NUMA nodes of its CPUs, sorted' }),
   hugepages: Type.Array(HugepageEntry, { description: 'Its hugepage reservations, by node then size' }),
   stale_cores: Type.With(CpuList, {
@@ -277,12 +323,16 @@ export const TopologyNode = Type.Object({
   free_cpus: Type.With(CpuList, { description: 'Eligible pool CPUs of the node that no service holds' }),
   cores: Type.Array(CpuList, { description: "Each physical core's pool threads" }),
   hugepage_sizes_kb: Type.Array(SizeKb, { description: 'Hugepage sizes of the node, in kB' }),
+  l3_domains: Type.Array(CpuList, {
+    description: "The node's CPUs grouped by the L3 cache they share, ordered by lowest CPU; one of every CPU when the host has no cache files",
+  }),
 });
 export type TopologyNode = Static<typeof TopologyNode>;
 
 export const GetTopologyResult = Type.Object({
   pool: Type.With(CpuList, { description: 'The default pool as configured, offline CPUs included' }),
   online: Type.With(CpuList, { description: 'CPUs online' }),
+  reserved: Type.With(CpuList, { description: 'Housekeeping CPUs (--reserved-cpus) that no pool hands out; "" when none' }),
   numa_nodes: Type.Array(TopologyNode, { description: 'Sorted by node id' }),
 });
 export type GetTopologyResult = Static<typeof GetTopologyResult>;
@@ -363,6 +413,13 @@ export const METHODS = [
       'POOL_CONFLICT',
       'STATE_WRITE_FAILED',
     ],
+  }),
+  method({
+    name: 'explicitly_allocate_cores',
+    summary: "Replace a service's CPUs with the requested ones that can be given, as explicit CPUs",
+    params: ExplicitlyAllocateCoresParams,
+    result: ExplicitlyAllocateCoresResult,
+    errors: ['NO_ISOLATED_CPUS', 'INSUFFICIENT_CPUS', 'POLICY_CONFLICT', 'POOL_NOT_FOUND', 'POOL_CONFLICT', 'STATE_WRITE_FAILED'],
   }),
   method({
     name: 'list_allocations',

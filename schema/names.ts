@@ -5,6 +5,7 @@ export const METHOD_NAMES = [
   'allocate_cores',
   'allocate_cores_percent',
   'allocate_numa_cores',
+  'explicitly_allocate_cores',
   'list_allocations',
   'get_memory_info',
   'allocate_hugepages',

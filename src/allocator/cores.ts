@@ -1,6 +1,6 @@
 // The CPU methods (docs/api.md) as pure plans: (host, ledger, params) → (next ledger,
 // result), or a DomainError that leaves everything as it was.
-import { CpuSet } from '../cpuset/index.js';
+import { CpuSet, parseCpuList } from '../cpuset/index.js';
 import { DEFAULT_POOL, DomainErrors } from '../../schema/index.js';
 import type {
   AllocateCoresParams,
@@ -11,12 +11,16 @@ import type {
   AllocateNumaCoresResult,
   PoolName,
   PreemptionPolicy,
+  ExplicitlyAllocateCoresParams,
+  ExplicitlyAllocateCoresResult,
   ReleaseServiceParams,
   ReleaseServiceResult,
+  ThreadPolicy,
 } from '../../schema/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
-import { type HostView, type Plan, type Pool, policyOf, poolNamed, totals, withCpus } from './host-view.js';
-import { pickByCores, placeCount } from './placement.js';
+import { type HostView, type Plan, type Pool, poolNamed, serviceState, totals, withCpus } from './host-view.js';
+import { pickByCores } from './placement.js';
+import { placeUnder, shareUnder, type Placed } from './thread-policy.js';
 
 /** The default share (`num_of_cores: 0`) of a free pool of p CPUs; at least one CPU when any is free. */
 function defaultCoreCount(p: number): number {
@@ -54,47 +58,60 @@ function keepProtected(record: ServiceRecord, pool: Pool, dropped: CpuSet): void
   if (!lost.isEmpty()) throw DomainErrors.cpusUnavailable(lost.toString());
 }
 
+/** The service's thread policy after a request: the one asked for, else its current one. */
+function threadPolicyAfter(record: ServiceRecord, asked: ThreadPolicy | undefined): ThreadPolicy {
+  return asked ?? (record.cpus.isEmpty() ? EMPTY_THREAD_POLICY : record.threadPolicy);
+}
+
+const EMPTY_THREAD_POLICY: ThreadPolicy = 'prefer';
+
+/** The CPUs other services hold (their idle siblings included): never the service's to place on. */
+function othersOf(ledger: Ledger, record: ServiceRecord): CpuSet {
+  return ledger.owned.difference(record.cpus).difference(record.siblings);
+}
+
+interface AllocationOptions {
+  readonly pool?: string;
+  readonly preemption_policy?: PreemptionPolicy;
+  readonly cpu_thread_policy?: ThreadPolicy;
+}
+
 function replace(ledger: Ledger, service: string, record: ServiceRecord): Ledger {
   return ledger.withChanges(new Map([[service, record]]));
 }
 
 /** Sets the service's CPUs to exactly `count` automatic CPUs of the pool, or releases them on -1. */
-function placeAutomatic(
-  host: HostView,
-  ledger: Ledger,
-  service: string,
-  count: number,
-  options: { pool?: string; preemption_policy?: PreemptionPolicy },
-) {
+function placeAutomatic(host: HostView, ledger: Ledger, service: string, count: number, options: AllocationOptions) {
   const { pool, record } = claim(host, ledger, service, options.pool);
   const policy = policyAfter(record, options.preemption_policy, count !== -1);
-  const free = pool.eligible.difference(ledger.owned.difference(record.cpus));
+  const threads = threadPolicyAfter(record, options.cpu_thread_policy);
+  const free = pool.eligible.difference(othersOf(ledger, record));
   if (count === -1) {
     const next = replace(ledger, service, withCpus(record, CpuSet.EMPTY, CpuSet.EMPTY));
-    return { next, pool, cpus: CpuSet.EMPTY, free };
+    return { next, pool, placed: { cpus: CpuSet.EMPTY, siblings: CpuSet.EMPTY }, free };
   }
   if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
   keepProtected(record, pool, record.cpus);
-  const wanted = count === 0 ? defaultCoreCount(free.size) : count;
-  if (wanted > free.size) throw DomainErrors.insufficientCpus(wanted, free.size);
-  const cpus = placeCount(host.topology, record.cpus.intersect(free), free, wanted);
-  const next = replace(ledger, service, withCpus(record, cpus, CpuSet.EMPTY, policy, pool.name));
-  return { next, pool, cpus, free };
+  const wanted = count === 0 ? shareUnder(threads, host.topology, free, defaultCoreCount) : count;
+  // require and isolate say how many whole cores there are (placeUnder), not how many CPUs.
+  if (threads === 'prefer' && wanted > free.size) throw DomainErrors.insufficientCpus(wanted, free.size);
+  const placed = placeUnder(threads, host.topology, record.cpus.intersect(free), free, wanted);
+  const next = replace(ledger, service, withCpus(record, placed.cpus, CpuSet.EMPTY, policy, pool.name, threads, placed.siblings));
+  return { next, pool, placed, free };
 }
 
 export function allocateCores(host: HostView, ledger: Ledger, p: AllocateCoresParams): Plan<AllocateCoresResult> {
-  const { next, pool, cpus, free } = placeAutomatic(host, ledger, p.service_name, p.num_of_cores, p);
+  const { next, pool, placed, free } = placeAutomatic(host, ledger, p.service_name, p.num_of_cores, p);
   return {
     next,
     result: {
       service_name: p.service_name,
       num_of_cores: p.num_of_cores,
-      cores_allocated: cpus.size,
-      allocated_cores: cpus.toString(),
-      shared_cpus: free.difference(cpus).toString(),
+      cores_allocated: placed.cpus.size,
+      allocated_cores: placed.cpus.toString(),
+      shared_cpus: free.difference(placed.cpus).difference(placed.siblings).toString(),
       ...totals(pool, next),
-      preemption_policy: policyOf(next.recordOf(p.service_name)),
-      pool: pool.name,
+      ...serviceState(next.recordOf(p.service_name), pool.name),
     },
   };
 }
@@ -106,16 +123,15 @@ export function allocateCoresPercent(
 ): Plan<AllocateCoresPercentResult> {
   const size = poolNamed(host, p.pool).eligible.size;
   const count = p.percent <= 0 ? -1 : Math.ceil((size * p.percent) / 100);
-  const { next, pool, cpus } = placeAutomatic(host, ledger, p.service_name, count, p);
+  const { next, pool, placed } = placeAutomatic(host, ledger, p.service_name, count, p);
   return {
     next,
     result: {
       service_name: p.service_name,
-      cores_allocated_count: cpus.size,
-      allocated_cores: cpus.toString(),
+      cores_allocated_count: placed.cpus.size,
+      allocated_cores: placed.cpus.toString(),
       ...totals(pool, next),
-      preemption_policy: policyOf(next.recordOf(p.service_name)),
-      pool: pool.name,
+      ...serviceState(next.recordOf(p.service_name), pool.name),
     },
   };
 }
@@ -125,6 +141,53 @@ function numaNode(host: HostView, nodeId: number) {
   const node = host.topology.nodes.find((n) => n.id === nodeId);
   if (!node) throw DomainErrors.numaNodeNotFound(nodeId);
   return node;
+}
+
+/**
+ * The CPUs of a pool that a request of `record`'s service may take from other services: automatic
+ * CPUs of legacy services of the pool (never explicit, protected or idle siblings, nor another
+ * pool's, which are stale here); none for a protected request.
+ */
+function preemptibleFor(ledger: Ledger, record: ServiceRecord, pool: Pool, policy: PreemptionPolicy): CpuSet {
+  if (policy === 'non-preemptive') return CpuSet.EMPTY;
+  return othersOf(ledger, record)
+    .intersect(ledger.ownedIn(pool.name))
+    .difference(ledger.explicitOwned)
+    .difference(ledger.protectedOwned)
+    .difference(ledger.siblingsOwned);
+}
+
+/**
+ * Takes `taken` (and, for a service that runs isolated, the idle siblings of the cores it loses,
+ * which go back to the pool) from their owners; records what each lost in `preempted`.
+ */
+function preempt(ledger: Ledger, host: HostView, taken: CpuSet, changes: Map<string, ServiceRecord>, preempted: { service_name: string; cores: string }[]) {
+  for (const [victim, cpus] of byOwner(ledger, taken)) {
+    const v = ledger.recordOf(victim);
+    let lostCores = CpuSet.EMPTY;
+    if (!v.siblings.isEmpty()) for (const cpu of cpus) lostCores = lostCores.union(host.topology.coreOf(cpu)?.threads ?? CpuSet.EMPTY);
+    changes.set(victim, withCpus(v, v.cpus.difference(cpus), v.explicit, v.policy, v.pool, v.threadPolicy, v.siblings.difference(lostCores)));
+    preempted.push({ service_name: victim, cores: cpus.toString() });
+  }
+}
+
+/**
+ * Places k CPUs under a thread policy, free ones before preempted ones: from `free` alone when
+ * that suffices, else from `free` and `preemptible` together.
+ */
+function placePreferringFree(host: HostView, threads: ThreadPolicy, own: CpuSet, free: CpuSet, preemptible: CpuSet, k: number): Placed {
+  if (threads === 'prefer') {
+    const placed = placeUnder(threads, host.topology, own, free, Math.min(k, free.size));
+    if (placed.cpus.size === k) return placed;
+    // Taken only when free CPUs do not suffice.
+    return { cpus: placed.cpus.union(pickByCores(host.topology, preemptible, k - placed.cpus.size)), siblings: CpuSet.EMPTY };
+  }
+  try {
+    return placeUnder(threads, host.topology, own, free, k);
+  } catch (error) {
+    if (preemptible.isEmpty()) throw error;
+    return placeUnder(threads, host.topology, own, free.union(preemptible), k);
+  }
 }
 
 export function allocateNumaCores(
@@ -138,39 +201,29 @@ export function allocateNumaCores(
   const elsewhere = record.cpus.difference(node.cpus);
   const release = p.num_of_cores === -1;
   const policy = policyAfter(record, p.preemption_policy, !release || !elsewhere.isEmpty());
+  const threads = threadPolicyAfter(record, p.cpu_thread_policy);
   const changes = new Map<string, ServiceRecord>();
   const preempted: { service_name: string; cores: string }[] = [];
-  let chosen = CpuSet.EMPTY;
+  let placed: Placed = { cpus: CpuSet.EMPTY, siblings: CpuSet.EMPTY };
 
   if (!release) {
     if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
     keepProtected(record, pool, record.cpus.intersect(node.cpus));
     const onNode = pool.eligible.intersect(node.cpus);
-    const others = ledger.owned.difference(record.cpus);
-    // Only other legacy services' automatic CPUs of this pool may be preempted (never explicit or
-    // protected ones, nor another pool's, which are stale here); a protected request takes none.
-    const preemptible =
-      policy === 'non-preemptive'
-        ? CpuSet.EMPTY
-        : others.intersect(ledger.ownedIn(pool.name)).difference(ledger.explicitOwned).difference(ledger.protectedOwned);
-    const candidates = onNode.difference(others).union(onNode.intersect(preemptible));
-    if (candidates.size < p.num_of_cores) {
+    const others = othersOf(ledger, record);
+    const preemptible = onNode.intersect(preemptibleFor(ledger, record, pool, policy));
+    const free = onNode.difference(others);
+    const candidates = free.union(preemptible);
+    if (threads === 'prefer' && candidates.size < p.num_of_cores) {
       throw DomainErrors.insufficientNumaCpus(p.numa_node, p.num_of_cores, candidates.size, pool.name);
     }
-    const own = record.cpus.intersect(candidates);
-    chosen = placeCount(host.topology, own, candidates.difference(ledger.owned), p.num_of_cores);
-    if (chosen.size < p.num_of_cores) {
-      // Taken only when free CPUs do not suffice.
-      chosen = chosen.union(pickByCores(host.topology, candidates.intersect(others), p.num_of_cores - chosen.size));
-    }
-    for (const [victim, taken] of byOwner(ledger, chosen.difference(record.cpus))) {
-      const v = ledger.recordOf(victim);
-      changes.set(victim, withCpus(v, v.cpus.difference(taken), v.explicit));
-      preempted.push({ service_name: victim, cores: taken.toString() });
-    }
+    placed = placePreferringFree(host, threads, record.cpus.intersect(free), free, preemptible, p.num_of_cores);
+    preempt(ledger, host, placed.cpus.union(placed.siblings).intersect(others), changes, preempted);
   }
-  const explicit = record.explicit.difference(node.cpus).union(chosen);
-  changes.set(service, withCpus(record, elsewhere.union(chosen), explicit, policy, pool.name));
+  const explicit = record.explicit.difference(node.cpus).union(placed.cpus);
+  // Idle siblings elsewhere stay only while the service stays isolated.
+  const siblings = threads === 'isolate' ? record.siblings.difference(node.cpus).union(placed.siblings) : CpuSet.EMPTY;
+  changes.set(service, withCpus(record, elsewhere.union(placed.cpus), explicit, policy, pool.name, threads, siblings));
   const next = ledger.withChanges(changes);
   return {
     next,
@@ -178,11 +231,71 @@ export function allocateNumaCores(
       service_name: service,
       numa_node: p.numa_node,
       num_of_cores: p.num_of_cores,
-      cores_allocated: chosen.toString(),
+      cores_allocated: placed.cpus.toString(),
       ...totals(pool, next),
       preempted,
-      preemption_policy: policyOf(next.recordOf(service)),
-      pool: pool.name,
+      ...serviceState(next.recordOf(service), pool.name),
+    },
+  };
+}
+
+/**
+ * The requested CPUs a request may be given: eligible, and free or preemptible; under require only
+ * whole cores of those, under isolate one thread per whole core (the lowest requested), its other
+ * threads (requested or not) held idle.
+ */
+function givable(host: HostView, threads: ThreadPolicy, requested: CpuSet, allowed: CpuSet): Placed {
+  const wanted = requested.intersect(allowed);
+  if (threads === 'prefer') return { cpus: wanted, siblings: CpuSet.EMPTY };
+  const cpus: number[] = [];
+  const siblings: number[] = [];
+  const seen = new Set<number>();
+  for (const cpu of wanted) {
+    const core = host.topology.coreOf(cpu);
+    if (core === undefined || seen.has(core.id)) continue;
+    seen.add(core.id);
+    if (!core.threadList.every((t) => allowed.has(t))) continue;
+    if (threads === 'require') {
+      if (core.threadList.every((t) => requested.has(t))) cpus.push(...core.threadList);
+    } else {
+      cpus.push(cpu);
+      siblings.push(...core.threadList.filter((t) => t !== cpu));
+    }
+  }
+  return { cpus: CpuSet.from(cpus), siblings: CpuSet.from(siblings) };
+}
+
+export function explicitlyAllocateCores(
+  host: HostView,
+  ledger: Ledger,
+  p: ExplicitlyAllocateCoresParams,
+): Plan<ExplicitlyAllocateCoresResult> {
+  const service = p.service_name;
+  const { pool, record } = claim(host, ledger, service, p.pool);
+  const policy = policyAfter(record, p.preemption_policy, true);
+  const threads = threadPolicyAfter(record, p.cpu_thread_policy);
+  if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
+  const requested = parseCpuList(p.cores_requested);
+  const others = othersOf(ledger, record);
+  const allowed = pool.eligible.difference(others).union(pool.eligible.intersect(preemptibleFor(ledger, record, pool, policy)));
+  const placed = givable(host, threads, requested, allowed);
+  const rejected = requested.difference(placed.cpus);
+  if (placed.cpus.isEmpty()) throw DomainErrors.noRequestedCpus(requested.size, rejected.toString());
+  const changes = new Map<string, ServiceRecord>();
+  const preempted: { service_name: string; cores: string }[] = [];
+  preempt(ledger, host, placed.cpus.union(placed.siblings).intersect(others), changes, preempted);
+  changes.set(service, withCpus(record, placed.cpus, placed.cpus, policy, pool.name, threads, placed.siblings));
+  const next = ledger.withChanges(changes);
+  return {
+    next,
+    result: {
+      service_name: service,
+      cores_requested: p.cores_requested,
+      cores_allocated: placed.cpus.toString(),
+      cores_rejected: rejected.toString(),
+      ...totals(pool, next),
+      preempted,
+      ...serviceState(next.recordOf(service), pool.name),
     },
   };
 }

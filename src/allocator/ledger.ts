@@ -3,9 +3,9 @@
 // needs (the union of owned CPUs, the owner of a CPU, reserved hugepages per node and size) is
 // derived once per ledger, not once per call.
 import { CpuSet } from '../cpuset/index.js';
-import { DEFAULT_POOL, type PoolName, type PreemptionPolicy } from '../../schema/index.js';
+import { DEFAULT_POOL, DEFAULT_THREAD_POLICY, type PoolName, type PreemptionPolicy, type ThreadPolicy } from '../../schema/index.js';
 
-export type { PoolName, PreemptionPolicy };
+export type { PoolName, PreemptionPolicy, ThreadPolicy };
 
 export interface HugepageReservation {
   readonly node_id: number;
@@ -22,6 +22,13 @@ export interface ServiceRecord {
   readonly policy: PreemptionPolicy;
   /** The pool the service's CPUs come from. */
   readonly pool: PoolName;
+  /** Meaningful while the service holds CPUs. */
+  readonly threadPolicy: ThreadPolicy;
+  /**
+   * The other threads of the cores an isolate request gave it: held idle for it, so owned (no one
+   * else gets them) but not among its CPUs. Disjoint from cpus; empty unless the policy is isolate.
+   */
+  readonly siblings: CpuSet;
   /** Sorted by node, then size; counts ≥ 1. */
   readonly hugepages: readonly HugepageReservation[];
 }
@@ -31,6 +38,8 @@ export const EMPTY_RECORD: ServiceRecord = Object.freeze({
   explicit: CpuSet.EMPTY,
   policy: 'legacy',
   pool: DEFAULT_POOL,
+  threadPolicy: DEFAULT_THREAD_POLICY,
+  siblings: CpuSet.EMPTY,
   hugepages: Object.freeze([]),
 });
 
@@ -53,7 +62,7 @@ export type LedgerChanges = ReadonlyMap<string, ServiceRecord | null>;
 const OVERLAY_LIMIT = 64;
 
 export class Ledger {
-  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map(), []);
+  static readonly EMPTY = new Ledger(new Map(), new Map(), CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, CpuSet.EMPTY, [], new Map(), []);
 
   private sortedCache: readonly (readonly [string, ServiceRecord])[] | undefined;
   private reservationsCache: readonly HugepageReservation[] | undefined;
@@ -62,7 +71,7 @@ export class Ledger {
     private readonly base: ReadonlyMap<string, ServiceRecord>,
     /** Newer than base; null marks a removed service. */
     private readonly overlay: ReadonlyMap<string, ServiceRecord | null>,
-    /** Union of every service's CPUs. */
+    /** Union of every service's CPUs and isolated siblings: what no one else may be given. */
     readonly owned: CpuSet,
     /** Union of every service's explicit CPUs. */
     readonly explicitOwned: CpuSet,
@@ -70,6 +79,8 @@ export class Ledger {
     readonly protectedOwned: CpuSet,
     /** Union of the CPUs of services in the general pool; the rest of owned is the default pool's. */
     private readonly generalOwned: CpuSet,
+    /** Union of every service's isolated siblings: never handed to anyone, never preempted. */
+    readonly siblingsOwned: CpuSet,
     private readonly owners: readonly (string | undefined)[],
     private readonly reservedByKey: ReadonlyMap<string, number>,
     /** The services the change that made this ledger touched (their records may be unchanged). */
@@ -111,7 +122,7 @@ export class Ledger {
     return this.entries().length;
   }
 
-  /** The CPUs held by the services of one pool. */
+  /** The CPUs held by the services of one pool, isolated siblings included. */
   ownedIn(pool: PoolName): CpuSet {
     return pool === DEFAULT_POOL ? this.owned.difference(this.generalOwned) : this.generalOwned;
   }
@@ -147,6 +158,7 @@ export class Ledger {
     let explicitOwned = this.explicitOwned;
     let protectedOwned = this.protectedOwned;
     let generalOwned = this.generalOwned;
+    let siblingsOwned = this.siblingsOwned;
     const owners = this.owners.slice();
     const reserved = new Map(this.reservedByKey);
     const overlay = new Map(this.overlay);
@@ -154,11 +166,13 @@ export class Ledger {
     for (const name of changes.keys()) {
       const prev = this.get(name);
       if (!prev) continue;
-      owned = owned.difference(prev.cpus);
+      const held = prev.cpus.union(prev.siblings);
+      owned = owned.difference(held);
       explicitOwned = explicitOwned.difference(prev.explicit);
+      siblingsOwned = siblingsOwned.difference(prev.siblings);
       if (prev.policy === 'non-preemptive') protectedOwned = protectedOwned.difference(prev.cpus);
-      if (prev.pool !== DEFAULT_POOL) generalOwned = generalOwned.difference(prev.cpus);
-      for (const cpu of prev.cpus) owners[cpu] = undefined;
+      if (prev.pool !== DEFAULT_POOL) generalOwned = generalOwned.difference(held);
+      for (const cpu of held) owners[cpu] = undefined;
       for (const h of prev.hugepages) addReserved(reserved, h, -h.count);
     }
     for (const [name, next] of changes) {
@@ -167,15 +181,18 @@ export class Ledger {
         continue;
       }
       if (!next.explicit.isSubsetOf(next.cpus)) throw new Error(`explicit CPUs of ${name} are not all held`);
-      if (owned.intersects(next.cpus)) {
-        const clash = owned.intersect(next.cpus);
+      if (next.siblings.intersects(next.cpus)) throw new Error(`isolated siblings of ${name} are among its CPUs`);
+      const held = next.cpus.union(next.siblings);
+      if (owned.intersects(held)) {
+        const clash = owned.intersect(held);
         throw new Error(`CPUs ${clash.toString()} would be held by ${name} and by ${owners[clash.first()] ?? 'another service'}`);
       }
-      owned = owned.union(next.cpus);
+      owned = owned.union(held);
       explicitOwned = explicitOwned.union(next.explicit);
+      siblingsOwned = siblingsOwned.union(next.siblings);
       if (next.policy === 'non-preemptive') protectedOwned = protectedOwned.union(next.cpus);
-      if (next.pool !== DEFAULT_POOL) generalOwned = generalOwned.union(next.cpus);
-      for (const cpu of next.cpus) owners[cpu] = name;
+      if (next.pool !== DEFAULT_POOL) generalOwned = generalOwned.union(held);
+      for (const cpu of held) owners[cpu] = name;
       for (const h of next.hugepages) addReserved(reserved, h, h.count);
       overlay.set(name, next);
     }
@@ -190,7 +207,7 @@ export class Ledger {
       base = folded;
       newOverlay = new Map();
     }
-    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, generalOwned, owners, reserved, [...changes.keys()]);
+    return new Ledger(base, newOverlay, owned, explicitOwned, protectedOwned, generalOwned, siblingsOwned, owners, reserved, [...changes.keys()]);
   }
 }
 

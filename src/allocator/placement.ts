@@ -41,6 +41,52 @@ export function pickByCores(topology: Topology, candidates: CpuSet, k: number): 
   return CpuSet.from(picked);
 }
 
+/**
+ * Which of `groups` to draw k CPUs from, the same rule at every level (NUMA nodes, L3 domains):
+ * first the groups the service already uses (most held first); then the group with the fewest free
+ * CPUs that fits what is left (best fit), lowest index on ties; when none fits, whole groups with
+ * the most free first until the rest fits in one. Gives each chosen group's free CPUs and how
+ * many to take there, in order.
+ */
+function shareAmong(groups: readonly CpuSet[], held: CpuSet, free: CpuSet, k: number): { free: CpuSet; take: number }[] {
+  const perGroup = groups.map((cpus, index) => ({ index, free: cpus.intersect(free), held: held.isEmpty() ? 0 : cpus.intersect(held).size }));
+  const shares: { free: CpuSet; take: number }[] = [];
+  let left = k;
+  const used = new Set<number>();
+  const draw = (group: (typeof perGroup)[number]) => {
+    const take = Math.min(left, group.free.size);
+    used.add(group.index);
+    if (take === 0) return;
+    shares.push({ free: group.free, take });
+    left -= take;
+  };
+  for (const group of perGroup.filter((g) => g.held > 0).sort((a, b) => b.held - a.held || a.index - b.index)) {
+    if (left === 0) return shares;
+    draw(group);
+  }
+  while (left > 0) {
+    const open = perGroup.filter((g) => !used.has(g.index) && g.free.size > 0);
+    if (open.length === 0) return shares;
+    const fitting = open.filter((g) => g.free.size >= left).sort((a, b) => a.free.size - b.free.size || a.index - b.index);
+    draw(fitting[0] ?? open.sort((a, b) => b.free.size - a.free.size || a.index - b.index)[0]!);
+  }
+  return shares;
+}
+
+/**
+ * Step 2b, inside one node: k CPUs of `free` (the node's) from the fewest L3 domains, by the same
+ * rule as nodes (shareAmong), then whole cores within each domain (step 3). A node that is one
+ * domain (a host without cache files) goes straight to step 3.
+ */
+export function pickOnFewestL3(topology: Topology, node: NumaNode, held: CpuSet, free: CpuSet, k: number): CpuSet {
+  if (k >= free.size) return free;
+  if (node.l3Domains.length <= 1) return pickByCores(topology, free, k);
+  let picked = CpuSet.EMPTY;
+  for (const share of shareAmong(node.l3Domains, held, free, k)) picked = picked.union(pickByCores(topology, share.free, share.take));
+  // CPUs of the node in no domain (a sysfs that disagrees with itself) come last.
+  return picked.size < k ? picked.union(pickByCores(topology, free.difference(picked), k - picked.size)) : picked;
+}
+
 /** Node ids ordered by how many of `held` each holds (most first), lowest id on ties. */
 function nodesByHeld(topology: Topology, held: CpuSet): { node: NumaNode; held: CpuSet }[] {
   // Counting per CPU of held (a service holds few) beats intersecting every node's CPUs.
@@ -81,7 +127,7 @@ export function addOnFewestNodes(topology: Topology, held: CpuSet, free: CpuSet,
   for (const { node } of nodesByHeld(topology, held)) {
     const left = k - added.size;
     if (left === 0) return added;
-    const take = pickByCores(topology, node.cpus.intersect(available), left);
+    const take = pickOnFewestL3(topology, node, held, node.cpus.intersect(available), left);
     added = added.union(take);
     available = available.difference(take);
   }
@@ -90,11 +136,11 @@ export function addOnFewestNodes(topology: Topology, held: CpuSet, free: CpuSet,
     if (left === 0 || available.isEmpty()) return added;
     const perNode = topology.nodes
       .filter((node) => node.cpus.intersects(available))
-      .map((node) => ({ id: node.id, free: node.cpus.intersect(available) }));
-    const fitting = perNode.filter((n) => n.free.size >= left).sort((a, b) => a.free.size - b.free.size || a.id - b.id);
-    const target = fitting[0] ?? perNode.sort((a, b) => b.free.size - a.free.size || a.id - b.id)[0];
+      .map((node) => ({ node, free: node.cpus.intersect(available) }));
+    const fitting = perNode.filter((n) => n.free.size >= left).sort((a, b) => a.free.size - b.free.size || a.node.id - b.node.id);
+    const target = fitting[0] ?? perNode.sort((a, b) => b.free.size - a.free.size || a.node.id - b.node.id)[0];
     // A CPU in no node's cpulist (a host whose sysfs disagrees with itself) is still usable: last.
-    const take = pickByCores(topology, target?.free ?? available, left);
+    const take = target ? pickOnFewestL3(topology, target.node, held, target.free, left) : pickByCores(topology, available, left);
     added = added.union(take);
     available = available.difference(take);
   }

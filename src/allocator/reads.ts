@@ -5,7 +5,7 @@ import type { GetTopologyResult, ListAllocationsResult } from '../../schema/inde
 import { CpuSet } from '../cpuset/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
 import type { HostView, Pool } from './host-view.js';
-import { policyOf, poolNamed, totals } from './host-view.js';
+import { poolNamed, serviceState, totals } from './host-view.js';
 import { Memo } from '../memo/index.js';
 
 function nodesHolding(host: HostView, cpus: CpuSet): number[] {
@@ -29,8 +29,7 @@ function entryOf(pool: Pool, host: HostView, name: string, record: ServiceRecord
     numa_nodes: nodesHolding(host, record.cpus),
     hugepages: record.hugepages.map((h) => ({ ...h })),
     stale_cores: record.cpus.difference(pool.eligible).toString(),
-    preemption_policy: policyOf(record),
-    pool: record.pool,
+    ...serviceState(record, record.pool),
   };
 }
 
@@ -83,6 +82,7 @@ function topologyOf(ledger: Ledger, host: HostView): GetTopologyResult {
   return {
     pool: pool.configured.toString(),
     online: host.online.toString(),
+    reserved: host.reserved.toString(),
     numa_nodes: topology.nodes.map((node) => {
       const poolCpus = node.cpus.intersect(pool.configured);
       return {
@@ -94,6 +94,7 @@ function topologyOf(ledger: Ledger, host: HostView): GetTopologyResult {
           .filter((core) => core.node === node.id && core.threads.intersects(poolCpus))
           .map((core) => core.threads.intersect(poolCpus).toString()),
         hugepage_sizes_kb: [...(topology.hugepageSizes.get(node.id) ?? [])],
+        l3_domains: node.l3Domains.map((domain) => domain.toString()),
       };
     }),
   };

@@ -36,6 +36,8 @@ export interface CheckPoolRequest {
   readonly sysfs: string;
   readonly stateDir: string;
   readonly cpuPool?: string;
+  /** The housekeeping CPUs to check, as `snap set epa-orchestrator reserved-cpus=…` would set them. */
+  readonly reservedCpus?: string;
 }
 
 export const VIEWS = ['status', 'topology', 'memory'] as const;
@@ -109,6 +111,10 @@ function stateOptions(): Option[] {
   ];
 }
 
+function reservedOption(): Option {
+  return new Option('--reserved-cpus <cpulist>', 'housekeeping CPUs that no pool hands out, even one that lists them').env('EPA_RESERVED_CPUS');
+}
+
 function serveOptions(): Option[] {
   return [
     socketOption(),
@@ -116,6 +122,7 @@ function serveOptions(): Option[] {
     new Option('--general-pool <cpulist>', 'ordinary CPUs offered as the pool "general" (apart from the default pool)').env(
       'EPA_GENERAL_POOL',
     ),
+    reservedOption(),
     new Option('--socket-mode <mode>', 'file mode of the socket (octal)')
       .env('EPA_SOCKET_MODE')
       .argParser(octalMode)
@@ -243,10 +250,12 @@ export function buildProgram(actions: Actions, version: string): Command {
 
   const checkPool = program
     .command('check-pool')
-    .description('check a general pool before it is configured (exit 1 with the reason if it would be refused); changes nothing')
+    .description(
+      'check a general pool (and --reserved-cpus) before they are configured (exit 1 with the reason if they would be refused); changes nothing',
+    )
     .argument('<LIST>', 'the cpulist, or "isolated" (or empty) for no general pool')
     .action(async (pool: string, options: Omit<CheckPoolRequest, 'pool'>) => actions.checkPool({ pool, ...options }));
-  for (const option of stateOptions()) checkPool.addOption(option);
+  for (const option of [...stateOptions(), reservedOption()]) checkPool.addOption(option);
 
   return program;
 }

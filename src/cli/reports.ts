@@ -20,9 +20,9 @@ function hugepageList(entries: Allocation['hugepages']): string {
 
 /**
  * One line per pool with the figures an operator checks first: where its CPUs come from, how many
- * are eligible, allocated, free and unavailable (held but offline or out of the pool), and why it
- * hands out none when it cannot. Allocated counts every CPU held, so eligible = allocated −
- * unavailable + free.
+ * are eligible, allocated, held idle (isolate), free and unavailable (held but offline or out of the
+ * pool), and why it hands out none when it cannot. Allocated counts every CPU held, so eligible =
+ * allocated + idle − unavailable + free.
  */
 function poolSummary(list: Allocations): string {
   const pool = list.cpu_pool;
@@ -30,11 +30,18 @@ function poolSummary(list: Allocations): string {
   const unavailable = parseCpuList(pool.unavailable_allocated_cpus);
   const which = unavailable.isEmpty() ? '' : `; held but unavailable: ${unavailable.toString()}`;
   const reason = pool.unavailable_reason === null ? '' : `; hands out no CPU: ${pool.unavailable_reason}`;
+  // Threads an isolate policy holds idle are neither allocated nor free: counted apart, so the figures add up.
+  const idle = list.allocations.reduce((sum, a) => sum + parseCpuList(a.isolated_siblings).size, 0);
   return (
     `Pool ${pool.name}: ${orDash(pool.configured_cpus)} (${source}), ${plural(list.total_available_cpus, 'CPU')} eligible, ` +
-    `${list.total_allocated_cpus} allocated, ${list.remaining_available_cpus} free, ${unavailable.size} unavailable, ` +
+    `${list.total_allocated_cpus} allocated, ${idle > 0 ? `${idle} held idle, ` : ''}${list.remaining_available_cpus} free, ${unavailable.size} unavailable, ` +
     `${plural(list.total_allocations, 'service')}${which}${reason}\n`
   );
+}
+
+/** The housekeeping CPUs (get_topology's `reserved`) as a line; nothing when there are none. */
+function reservedLine(topology: Topology): string {
+  return topology.reserved === '' ? '' : `Reserved ${cpusWithCount(topology.reserved)}: housekeeping CPUs, never handed out\n`;
 }
 
 /** Per NUMA node: the default pool's CPUs there, what is free, and which service holds which CPUs. */
@@ -63,13 +70,16 @@ function serviceTable(entries: readonly Allocation[]): string {
     a.service_name,
     a.pool,
     a.preemption_policy ?? '-',
+    a.cpu_thread_policy ?? '-',
     cpusWithCount(a.allocated_cores),
     orDash(a.explicit_cores),
+    orDash(a.isolated_siblings),
     a.numa_nodes.length === 0 ? '-' : a.numa_nodes.join(','),
     hugepageList(a.hugepages),
     orDash(a.stale_cores),
   ]);
-  return renderTable(['SERVICE', 'POOL', 'POLICY', 'CPUS', 'EXPLICIT', 'NODES', 'HUGEPAGES', 'STALE'], rows);
+  // IDLE: the threads an isolate policy holds idle beside the service's CPUs.
+  return renderTable(['SERVICE', 'POOL', 'POLICY', 'THREADS', 'CPUS', 'EXPLICIT', 'IDLE', 'NODES', 'HUGEPAGES', 'STALE'], rows);
 }
 
 /**
@@ -110,11 +120,12 @@ export function formatStatus(lists: readonly Allocations[], topology: Topology, 
   const entries = lists
     .flatMap((list) => list.allocations)
     .sort((a, b) => (a.service_name < b.service_name ? -1 : a.service_name > b.service_name ? 1 : 0));
-  return [lists.map(poolSummary).join('') + hugepageFigures(memory), nodeTable(entries, topology), serviceTable(entries)].join('\n');
+  const figures = lists.map(poolSummary).join('') + reservedLine(topology) + hugepageFigures(memory);
+  return [figures, nodeTable(entries, topology), serviceTable(entries)].join('\n');
 }
 
 export function formatTopology(topology: Topology): string {
-  const summary = `Pool ${cpusWithCount(topology.pool)}, online ${cpusWithCount(topology.online)}\n`;
+  const summary = `Pool ${cpusWithCount(topology.pool)}, online ${cpusWithCount(topology.online)}\n${reservedLine(topology)}`;
   if (topology.numa_nodes.length === 0) return [summary, NO_NUMA].join('\n');
   const table = renderTable(
     ['NODE', 'CPUS', 'POOL', 'FREE', 'CORES', 'HUGEPAGE SIZES'],
@@ -127,10 +138,14 @@ export function formatTopology(topology: Topology): string {
       node.hugepage_sizes_kb.length === 0 ? '-' : node.hugepage_sizes_kb.map(formatSizeKb).join(', '),
     ]),
   );
-  const cores = topology.numa_nodes
-    .map((node) => `  node ${node.node_id}: ${node.cores.length === 0 ? '-' : node.cores.join('  ')}\n`)
-    .join('');
-  return [summary, table, `Pool threads of each physical core:\n${cores}`].join('\n');
+  const perNode = (listOf: (node: Topology['numa_nodes'][number]) => readonly string[]) =>
+    topology.numa_nodes.map((node) => `  node ${node.node_id}: ${orDash(listOf(node).join('  '))}\n`).join('');
+  return [
+    summary,
+    table,
+    `Pool threads of each physical core:\n${perNode((node) => node.cores)}`,
+    `L3 cache domains (CPUs sharing an L3 cache):\n${perNode((node) => node.l3_domains)}`,
+  ].join('\n');
 }
 
 export function formatMemory(memory: Memory): string {

@@ -81,6 +81,34 @@ export class CpuSet implements Iterable<number> {
     return ((this.words[cpu >>> 5]! >>> (cpu & 31)) & 1) === 1;
   }
 
+  /** Every CPU moved by d (cpu + d), those that would fall below 0 dropped: a word operation. */
+  shifted(d: number): CpuSet {
+    if (!Number.isInteger(d)) throw new RangeError(`shift ${d} is not an integer`);
+    if (d === 0 || this.words.length === 0) return this;
+    const by = Math.abs(d);
+    const ws = by >>> 5;
+    const bs = by & 31;
+    const words = this.words;
+    if (d > 0) {
+      checkCpu(this.last() + d);
+      const out = new Uint32Array(words.length + ws + 1);
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i]!;
+        out[i + ws]! |= w << bs;
+        if (bs > 0) out[i + ws + 1]! |= w >>> (32 - bs);
+      }
+      return new CpuSet(trimmed(out));
+    }
+    if (ws >= words.length) return CpuSet.EMPTY;
+    const out = new Uint32Array(words.length - ws);
+    for (let i = ws; i < words.length; i++) {
+      const w = words[i]!;
+      out[i - ws]! |= w >>> bs;
+      if (bs > 0 && i - ws - 1 >= 0) out[i - ws - 1]! |= w << (32 - bs);
+    }
+    return new CpuSet(trimmed(out));
+  }
+
   union(other: CpuSet): CpuSet {
     if (other.isEmpty()) return this;
     if (this.isEmpty()) return other;

@@ -21,6 +21,10 @@ export interface DaemonConfig extends Omit<TransportLimits, 'maxInFlightPerConne
   readonly generalPool?: string;
   /** The general pool's setting could not be read (snapctl failed): offered with no CPU, for this reason. */
   readonly generalPoolUnknown?: string;
+  /** Housekeeping CPUs (cpulist): no pool hands them out, even one that lists them. */
+  readonly reservedCpus?: string;
+  /** The reserved CPUs' setting could not be read (snapctl failed): every pool hands out nothing, for this reason. */
+  readonly reservedCpusUnknown?: string;
   /** Rewrite this file with the metrics after each change and every 15 s (node_exporter's textfile collector). */
   readonly metricsFile?: string;
   /** Serve GET /metrics on HOST:PORT; a loopback address unless metricsListenAny. */

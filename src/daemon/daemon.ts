@@ -110,6 +110,7 @@ export async function startDaemon(config: DaemonConfig, logger: Logger, options:
   logger.info(
     `serving on ${config.socket}: pool "${host.pool.configured.toString()}" (${host.pool.eligible.size} CPUs), ` +
       (general ? `general pool "${general.configured.toString()}" (${general.eligible.size} CPUs), ` : '') +
+      (host.reserved.isEmpty() ? '' : `reserved CPUs "${host.reserved.toString()}" (never handed out), `) +
       `${host.topology.nodes.length} NUMA node(s), ${store.view().serviceCount} service(s) in ${config.stateDir}`,
   );
   if (metricsServer) logger.info(`metrics on ${metricsServer.url}`);

@@ -5,7 +5,8 @@
 // A host that cannot be read whole does not stop the daemon (docs/architecture.md, degraded start): a
 // broken `isolated` file or --cpu-pool makes the isolated pool hand out nothing, a general pool
 // that is malformed, absent or overlapping makes that pool hand out nothing, and any other broken
-// CPU file makes every pool hand out nothing (a wrong topology would place CPUs wrongly). Listings,
+// CPU file, or a --reserved-cpus that is malformed or unknown, makes every pool hand out nothing (a
+// wrong topology would place CPUs wrongly; unknown housekeeping CPUs could be handed out). Listings,
 // releases and hugepage calls keep working; SIGHUP tries again.
 import { statSync } from 'node:fs';
 import type { Logger } from 'winston';
@@ -26,7 +27,14 @@ export interface HostConfig {
   readonly generalPool?: string;
   /** The general pool's setting could not be read: it exists, with no CPU, for this reason. */
   readonly generalPoolUnknown?: string;
+  /** --reserved-cpus: housekeeping CPUs no pool hands out. */
+  readonly reservedCpus?: string;
+  /** The reserved CPUs' setting could not be read: every pool hands out nothing, for this reason. */
+  readonly reservedCpusUnknown?: string;
 }
+
+/** A CPU's cache directory or a file in it (sysfsPaths.caches, cacheLevel, cacheSharedCpus). */
+const CACHE_FILE = /\/cpu\d+\/cache(\/index\d+\/\w+)?$/;
 
 /** What a read of the host found wrong, per pool: the reason each unavailable pool gives. */
 export type Unavailable = Partial<Record<PoolName, string>>;
@@ -46,6 +54,7 @@ export function generalPoolSetting(text: string | undefined): CpuSet | undefined
 interface HostRead {
   readonly topology: Topology;
   readonly general: CpuSet | undefined;
+  readonly reserved: CpuSet;
   readonly unavailable: Unavailable;
 }
 
@@ -71,14 +80,19 @@ export class Orchestrator implements App {
     const { sysfs, cpuPool } = this.source;
     const unavailable: Unavailable = {};
     const pools: Record<'isolated' | 'every', string[]> = { isolated: [], every: [] };
+    const caches: string[] = [];
     const isolatedSources = [sysfsPaths.isolated(sysfs), '--cpu-pool'];
     const onProblem = (problem: TopologyError) => {
       if (isolatedSources.includes(problem.source)) pools.isolated.push(problem.message);
       else if (problem.source.includes('/hugepages')) this.logger.warn(`hugepages of a node are not known: ${problem.message}`);
+      // A wrong L3 grouping never hands out a wrong CPU: a CPU whose cache files are broken counts as having none.
+      else if (CACHE_FILE.test(problem.source)) caches.push(problem.message);
       else pools.every.push(problem.message);
     };
     if (!isDirectory(sysfs)) pools.every.push(`the sysfs root ${sysfs} is not a directory`);
     const topology = readTopology(sysfs, { ...(cpuPool === undefined ? {} : { cpuPool }), onProblem });
+    const reserved = this.reservedSetting(pools.every);
+    if (caches.length > 0) this.logger.warn(`L3 cache domains are read without ${caches.length} CPU(s) whose cache files are broken, first: ${caches[0]}`);
     const broken = [...pools.every, ...pools.isolated];
     if (broken.length > 0) unavailable.isolated = broken.join('; ');
     if (pools.every.length > 0) unavailable.general = pools.every.join('; ');
@@ -102,12 +116,28 @@ export class Orchestrator implements App {
     for (const [pool, reason] of Object.entries(unavailable)) {
       this.logger.error(`pool ${pool} hands out no CPU until this is fixed (then SIGHUP): ${reason}`);
     }
-    return { topology, general, unavailable };
+    return { topology, general, reserved, unavailable };
+  }
+
+  /** The housekeeping CPUs; when they are not known every pool must hand out nothing, so the reason goes to `every`. */
+  private reservedSetting(every: string[]): CpuSet {
+    const { reservedCpus, reservedCpusUnknown } = this.source;
+    if (reservedCpusUnknown !== undefined) {
+      every.push(reservedCpusUnknown);
+      return CpuSet.EMPTY;
+    }
+    try {
+      return parseCpuList(reservedCpus ?? '');
+    } catch (error) {
+      if (!(error instanceof CpuListError)) throw error;
+      every.push(`the reserved CPUs setting (--reserved-cpus) is not a cpulist: ${error.message}`);
+      return CpuSet.EMPTY;
+    }
   }
 
   private hostWith(online: CpuSet): HostView {
-    const { topology, general, unavailable } = this.read;
-    return hostView(topology, { online, unavailable, ...(general === undefined ? {} : { general }) });
+    const { topology, general, reserved, unavailable } = this.read;
+    return hostView(topology, { online, reserved, unavailable, ...(general === undefined ? {} : { general }) });
   }
 
   /** Reads the CPU topology and the pools again (SIGHUP). */

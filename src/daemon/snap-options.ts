@@ -10,6 +10,7 @@ export const SNAP_OPTIONS = {
   'cpu-pool': 'generalPool',
   'metrics-file': 'metricsFile',
   'metrics-listen': 'metricsListen',
+  'reserved-cpus': 'reservedCpus',
 } as const satisfies Record<string, keyof DaemonConfig>;
 
 export type SnapOption = keyof typeof SNAP_OPTIONS;

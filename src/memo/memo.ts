@@ -3,9 +3,14 @@
 // they are immutable, so a change makes new keys and a kept value is never stale. Values are frozen
 // (deeply), so no caller can change what the next caller gets.
 
-/** Freezes value and everything it holds. */
+/**
+ * Freezes value and every plain object and array it holds. Instances of classes (a CpuSet, whose
+ * size is cached on first use) keep their own immutability and are left as they are.
+ */
 export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return value;
   for (const member of Object.values(value)) deepFreeze(member);
   return Object.freeze(value);
 }

@@ -9,6 +9,7 @@ import {
   allocateCoresPercent,
   allocateHugepages,
   allocateNumaCores,
+  explicitlyAllocateCores,
   listAllocations,
   memoryInfo,
   novaConfig,
@@ -60,6 +61,14 @@ export const HANDLERS: { readonly [M in MethodName]: Handler<M> } = {
     plan: (p, app) => (ledger) => allocateNumaCores(app.hostView(), ledger, p),
     describe: (r) =>
       `node ${r.numa_node} cpus "${r.cores_allocated}"` +
+      r.preempted.map((v) => `, preempted "${v.cores}" from ${v.service_name}`).join(''),
+  },
+  explicitly_allocate_cores: {
+    kind: 'change',
+    plan: (p, app) => (ledger) => explicitlyAllocateCores(app.hostView(), ledger, p),
+    describe: (r) =>
+      `explicit cpus "${r.cores_allocated}"` +
+      (r.cores_rejected === '' ? '' : `, rejected "${r.cores_rejected}"`) +
       r.preempted.map((v) => `, preempted "${v.cores}" from ${v.service_name}`).join(''),
   },
   list_allocations: {

@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
-import { CLOSED, NodeId, POOL_NAMES, PREEMPTION_POLICIES, SizeKb } from '../../schema/index.js';
+import { CLOSED, NodeId, POOL_NAMES, PREEMPTION_POLICIES, SizeKb, THREAD_POLICIES } from '../../schema/index.js';
 import { Ledger } from '../allocator/index.js';
 import type { HugepageReservation, ServiceRecord } from '../allocator/index.js';
 import { CpuListError, CpuSet, parseCpuList } from '../cpuset/index.js';
@@ -33,6 +33,9 @@ export const StateFileSchema = Type.Object(
           preemption_policies: Type.Optional(byService(Type.Enum(PREEMPTION_POLICIES))),
           // The Python daemon records "isolated" too; we write only "general" (absent means isolated).
           allocation_pools: Type.Optional(byService(Type.Enum(POOL_NAMES))),
+          // Ours alone (README.md, "Thread policy"); written only for services that use them.
+          thread_policies: Type.Optional(byService(Type.Enum(THREAD_POLICIES))),
+          isolated_siblings: Type.Optional(byService(Type.String())),
         },
         CLOSED,
       ),
@@ -90,18 +93,29 @@ function toLedger(file: StateFile, fail: Fail): Ledger {
   const explicit = cpuSets('explicit_allocations', db.explicit_allocations, fail);
   const policies = new Map(Object.entries(db.preemption_policies ?? {}));
   const pools = new Map(Object.entries(db.allocation_pools ?? {}));
+  const threadPolicies = new Map(Object.entries(db.thread_policies ?? {}));
+  const siblings = cpuSets('isolated_siblings', db.isolated_siblings, fail);
   const cpusOf = (name: string) => cpus.get(name) ?? CpuSet.EMPTY;
 
   for (const [name, set] of explicit) {
     const stray = set.difference(cpusOf(name));
     if (!stray.isEmpty()) fail(`explicit CPUs ${stray.toString()} of service ${JSON.stringify(name)} are not in its allocation`);
   }
-  for (const [member, entries] of [['preemption_policies', policies], ['allocation_pools', pools]] as const) {
+  const optional = [
+    ['preemption_policies', policies],
+    ['allocation_pools', pools],
+    ['thread_policies', threadPolicies],
+    ['isolated_siblings', siblings],
+  ] as const;
+  for (const [member, entries] of optional) {
     for (const name of entries.keys()) {
       if (cpusOf(name).isEmpty()) fail(`${member} has an entry for service ${JSON.stringify(name)}, which holds no CPUs`);
     }
   }
-  checkOneOwner(cpus, fail);
+  for (const name of siblings.keys()) {
+    if (threadPolicies.get(name) !== 'isolate') fail(`isolated_siblings has an entry for service ${JSON.stringify(name)}, whose thread policy is not isolate`);
+  }
+  checkOneOwner([...cpus, ...[...siblings].map(([name, set]): [string, CpuSet] => [`${name} (isolated siblings)`, set])], fail);
   const hugepages = reservations(file, fail);
 
   const names = new Set([...cpus.keys(), ...hugepages.keys()]);
@@ -113,6 +127,8 @@ function toLedger(file: StateFile, fail: Fail): Ledger {
         explicit: explicit.get(name) ?? CpuSet.EMPTY,
         policy: policies.get(name) ?? 'legacy',
         pool: pools.get(name) ?? 'isolated',
+        threadPolicy: threadPolicies.get(name) ?? 'prefer',
+        siblings: siblings.get(name) ?? CpuSet.EMPTY,
         hugepages: hugepages.get(name) ?? [],
       },
     ]),
@@ -132,12 +148,13 @@ function cpuSets(member: string, lists: Readonly<Record<string, string>> | undef
   return sets;
 }
 
-function checkOneOwner(cpus: ReadonlyMap<string, CpuSet>, fail: Fail): void {
+/** Every CPU, isolated siblings included, has one holder. */
+function checkOneOwner(cpus: readonly (readonly [string, CpuSet])[], fail: Fail): void {
   let owned = CpuSet.EMPTY;
   for (const [name, set] of cpus) {
     if (owned.intersects(set)) {
       const cpu = owned.intersect(set).first();
-      const other = [...cpus].find(([n, s]) => n !== name && s.has(cpu))?.[0] ?? '';
+      const other = cpus.find(([n, s]) => n !== name && s.has(cpu))?.[0] ?? '';
       fail(`CPU ${cpu} is held by both ${JSON.stringify(other)} and ${JSON.stringify(name)}`);
     }
     owned = owned.union(set);
@@ -167,6 +184,8 @@ export function encodeState(ledger: Ledger, now: Date): string {
   const holding = ledger.entries().filter(([, r]) => !r.cpus.isEmpty());
   const pools = holding.filter(([, r]) => r.pool !== 'isolated');
   const policies = holding.filter(([, r]) => r.policy !== 'legacy');
+  const threadPolicies = holding.filter(([, r]) => r.threadPolicy !== 'prefer');
+  const isolated = holding.filter(([, r]) => !r.siblings.isEmpty());
   // Object.fromEntries defines own members, so any service name (even "__proto__") stays data.
   const file: StateFile = {
     allocations_db: {
@@ -175,7 +194,9 @@ export function encodeState(ledger: Ledger, now: Date): string {
       explicit_allocations: Object.fromEntries(
         holding.filter(([, r]) => !r.explicit.isEmpty()).map(([n, r]) => [n, r.explicit.toString()]),
       ),
+      ...(isolated.length > 0 ? { isolated_siblings: Object.fromEntries(isolated.map(([n, r]) => [n, r.siblings.toString()])) } : {}),
       ...(policies.length > 0 ? { preemption_policies: Object.fromEntries(policies.map(([n, r]) => [n, r.policy])) } : {}),
+      ...(threadPolicies.length > 0 ? { thread_policies: Object.fromEntries(threadPolicies.map(([n, r]) => [n, r.threadPolicy])) } : {}),
     },
     hugepages_db: {
       allocations: Object.fromEntries(

@@ -19,6 +19,26 @@ export interface HostFacts {
   readonly nodes: readonly NodeFacts[] | null;
   /** thread_siblings_list of a CPU; asked only for online and pool CPUs. */
   readonly siblingsOf: (cpu: number) => CpuSet | null;
+  /** shared_cpu_list of the CPU's level-3 cache; null when the CPU has no cache files. */
+  readonly l3Of?: (cpu: number) => CpuSet | null;
+}
+
+/**
+ * A node's L3 domains: its CPUs grouped by the cache they share (what two CPUs' lists say within
+ * the node), CPUs without cache files together, ordered by lowest CPU.
+ */
+function l3DomainsOf(cpus: CpuSet, l3Of: HostFacts['l3Of']): readonly CpuSet[] {
+  if (cpus.isEmpty()) return Object.freeze([]);
+  if (l3Of === undefined) return Object.freeze([cpus]);
+  const groups = new Map<string, number[]>();
+  for (const cpu of cpus) {
+    const key = l3Of(cpu)?.intersect(cpus).toString() ?? '';
+    const group = groups.get(key);
+    if (group) group.push(cpu);
+    else groups.set(key, [cpu]);
+  }
+  // Walked in CPU order, so groups come out ordered by their lowest CPU.
+  return Object.freeze([...groups.values()].map((group) => CpuSet.from(group)));
 }
 
 /**
@@ -66,7 +86,7 @@ export function buildTopology(facts: HostFacts, cpuPool?: CpuSet): Topology {
   const known = online.union(pool);
   // Without NUMA directories every CPU counts as node 0.
   const nodeFacts = facts.nodes ?? [{ id: 0, cpus: known, hugepageSizes: [] }];
-  const nodes = Object.freeze(nodeFacts.map(({ id, cpus }) => Object.freeze({ id, cpus })));
+  const nodes = Object.freeze(nodeFacts.map(({ id, cpus }) => Object.freeze({ id, cpus, l3Domains: l3DomainsOf(cpus, facts.l3Of) })));
   const nodeOfCpu = nodeTable(nodes);
   const nodeOf = (cpu: number): number => nodeOfCpu[cpu] ?? -1;
 

@@ -56,14 +56,21 @@ export function readCpuListFile(path: string): CpuSet | null {
 
 const COUNT = /^\d+$/;
 
-/** A counter file (a non-negative integer); it must exist. */
-export function readCountFile(path: string): number {
+/** A file holding a non-negative integer (a counter, a cache level), or null when it does not exist. */
+export function readOptionalCountFile(path: string): number | null {
   const text = readOptional(path);
-  if (text === null) throw new TopologyError(path, 'missing');
+  if (text === null) return null;
   const body = text.trim();
   const value = Number(body);
   if (!COUNT.test(body) || !Number.isSafeInteger(value)) {
     throw new TopologyError(path, `expected a non-negative integer, found ${JSON.stringify(body)}`);
   }
+  return value;
+}
+
+/** A counter file (a non-negative integer); it must exist. */
+export function readCountFile(path: string): number {
+  const value = readOptionalCountFile(path);
+  if (value === null) throw new TopologyError(path, 'missing');
   return value;
 }

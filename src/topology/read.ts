@@ -4,9 +4,9 @@ import { CpuSet } from '../cpuset/index.js';
 import { buildTopology } from './build.js';
 import type { NodeFacts } from './build.js';
 import { TopologyError } from './errors.js';
-import { cpuListFrom, readCpuListFile } from './files.js';
+import { cpuListFrom, listOptional, readCpuListFile, readOptionalCountFile } from './files.js';
 import { hugepageSizesOn, listNodeIds } from './hugepages.js';
-import { sysfsPaths } from './sysfs-paths.js';
+import { cacheIndexOf, sysfsPaths } from './sysfs-paths.js';
 import type { Topology } from './topology.js';
 
 export interface ReadOptions {
@@ -56,11 +56,37 @@ function readNodes(root: string, onProblem: ReadOptions['onProblem']): NodeFacts
   });
 }
 
+/**
+ * shared_cpu_list of a CPU's level-3 cache (the `cache/index*` directory whose `level` says 3);
+ * null when the CPU has no cache directory or no level-3 cache. The CPUs of a host list their
+ * caches in the same order, so the index that was level 3 for one CPU is tried first for the
+ * next: two small reads per CPU rather than a listing and a read per cache (hosts have up to
+ * 4096 CPUs).
+ */
+function l3Reader(root: string): (cpu: number) => CpuSet | null {
+  let known: number | undefined;
+  const isL3 = (cpu: number, index: number) => readOptionalCountFile(sysfsPaths.cacheLevel(root, cpu, index)) === 3;
+  const sharedBy = (cpu: number, index: number) => readCpuListFile(sysfsPaths.cacheSharedCpus(root, cpu, index));
+  return (cpu) => {
+    if (known !== undefined && isL3(cpu, known)) return sharedBy(cpu, known);
+    const indexes = (listOptional(sysfsPaths.caches(root, cpu)) ?? [])
+      .map(cacheIndexOf)
+      .filter((index) => index !== undefined)
+      .sort((a, b) => a - b);
+    // The remembered index was just read: not level 3 for this CPU.
+    const index = indexes.find((i) => i !== known && isL3(cpu, i));
+    if (index === undefined) return null;
+    known = index;
+    return sharedBy(cpu, index);
+  };
+}
+
 /** Reads the CPU topology under `sysfsRoot`; throws TopologyError naming any malformed file. */
 export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topology {
   const { onProblem } = options;
   const given = options.cpuPool;
   const cpuPool = given === undefined ? undefined : tolerant(onProblem, () => cpuListFrom('--cpu-pool', given), CpuSet.EMPTY);
+  const l3Of = l3Reader(sysfsRoot);
   return buildTopology(
     {
       // With --cpu-pool the isolated file does not matter, so a broken one does not stop the daemon.
@@ -68,6 +94,7 @@ export function readTopology(sysfsRoot: string, options: ReadOptions = {}): Topo
       online: tolerant(onProblem, () => readCpuListFile(sysfsPaths.online(sysfsRoot)), null),
       nodes: readNodes(sysfsRoot, onProblem),
       siblingsOf: (cpu) => tolerant(onProblem, () => readCpuListFile(sysfsPaths.siblings(sysfsRoot, cpu)), null),
+      l3Of: (cpu) => tolerant(onProblem, () => l3Of(cpu), null),
     },
     cpuPool,
   );

@@ -5,6 +5,12 @@ export interface NumaNode {
   readonly id: number;
   /** Every CPU of the node (its cpulist). */
   readonly cpus: CpuSet;
+  /**
+   * The node's CPUs grouped by the L3 cache they share (cache/index* of level 3), ordered by lowest
+   * CPU; an index here is the domain's id within the node. One domain of every CPU of the node
+   * when the host has no cache files; none for a node without CPUs.
+   */
+  readonly l3Domains: readonly CpuSet[];
 }
 
 export interface PhysicalCore {

@@ -97,6 +97,16 @@ const AllocateHugepagesResponse = Type.Object({
   size_kb: Type.Integer(),
 });
 
+/** The short-lived action of August 2025 (ExplicitlyAllocateCoresResponse): cpulists as strings. */
+const ExplicitlyAllocateCoresResponse = Type.Object({
+  version: Version,
+  service_name: Type.String(),
+  cores_requested: Type.String(),
+  cores_allocated: Type.String(),
+  total_available_cpus: Type.Integer(),
+  remaining_available_cpus: Type.Integer(),
+});
+
 const ErrorResponse = Type.Object({ version: Version, error: Type.String() });
 
 /** The Python daemon's actions and the reply model of each. */
@@ -104,6 +114,7 @@ export const PYTHON_REPLIES = {
   allocate_cores: AllocateCoresResponse,
   allocate_cores_percent: AllocateCoresPercentResponse,
   allocate_numa_cores: AllocateNumaCoresResponse,
+  explicitly_allocate_cores: ExplicitlyAllocateCoresResponse,
   list_allocations: ListAllocationsResponse,
   get_memory_info: MemoryInfoResponse,
   allocate_hugepages: AllocateHugepagesResponse,

@@ -100,7 +100,7 @@ describe('cli (the built bin/epa-orchestrator)', function () {
       const tables = await run('status', '--socket', socket);
       expect(tables.stdout).to.match(/^Pool general: 0-1,16-17 \(configured\), 4 CPUs eligible, 2 allocated, 2 free, 0 unavailable, 1 service$/m);
       expect(tables.stdout).to.match(/^0 +2-7,18-23 \(12\) +4-7,20-23 \(8\) +ceph +\S+ \(2\)$/m);
-      expect(tables.stdout).to.match(/^nova +isolated +legacy +2-3,18-19 \(4\) /m);
+      expect(tables.stdout).to.match(/^nova +isolated +legacy +prefer +2-3,18-19 \(4\) /m);
       const general = await run('status', '--pool', 'general', '--socket', socket);
       expect(general.code, general.stderr).to.equal(0);
       expect(general.stdout).to.match(/^Pool general: 0-1,16-17 \(configured\), 4 CPUs eligible, 2 allocated, 2 free, 0 unavailable, 1 service$/m);

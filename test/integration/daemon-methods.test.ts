@@ -7,7 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ALLOCATION_CHANGED, buildOpenRpc, METHOD_NAMES } from '../../schema/index.js';
 import { writeSysfs } from '../fixtures/host.js';
-import { HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
+import { EPYC_LIKE, HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import { fakeHost } from '../fixtures/host.js';
 import { daemonsPerTest } from '../support/daemon.js';
 
@@ -27,6 +27,8 @@ describe('daemon over JSON-RPC: methods', () => {
         remaining_available_cpus: 24,
         preemption_policy: 'legacy',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       });
       const grown = await d.call('allocate_cores', { service_name: 'vm-a', num_of_cores: 6 });
       expect(grown.allocated_cores).to.equal('2-4,18-20');
@@ -64,6 +66,8 @@ describe('daemon over JSON-RPC: methods', () => {
         remaining_available_cpus: 28,
         preemption_policy: null,
         pool: 'isolated',
+        cpu_thread_policy: null,
+        isolated_siblings: '',
       });
       const again = await d.call('allocate_cores', { service_name: 'vm-a', num_of_cores: -1 });
       expect(again.allocated_cores).to.equal('');
@@ -108,6 +112,8 @@ describe('daemon over JSON-RPC: methods', () => {
         remaining_available_cpus: 14,
         preemption_policy: 'legacy',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       });
       // ceil(28 × 0.1) = 3: kept from what the service holds.
       const shrunk = await d.call('allocate_cores_percent', { service_name: 'ovs', percent: 10 });
@@ -146,6 +152,8 @@ describe('daemon over JSON-RPC: methods', () => {
         preempted: [{ service_name: 'auto', cores: '8,24' }],
         preemption_policy: 'legacy',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       });
       const listed = await d.call('list_allocations');
       expect(listed.allocations.map((a) => [a.service_name, a.allocated_cores, a.is_explicit, a.explicit_cores])).to.deep.equal([
@@ -228,6 +236,8 @@ describe('daemon over JSON-RPC: methods', () => {
             stale_cores: '',
             preemption_policy: null,
             pool: 'isolated',
+            cpu_thread_policy: null,
+            isolated_siblings: '',
           },
           {
             service_name: 'mid',
@@ -240,6 +250,8 @@ describe('daemon over JSON-RPC: methods', () => {
             stale_cores: '',
             preemption_policy: 'legacy',
             pool: 'isolated',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
           },
           {
             service_name: 'zeta',
@@ -252,6 +264,8 @@ describe('daemon over JSON-RPC: methods', () => {
             stale_cores: '',
             preemption_policy: 'legacy',
             pool: 'isolated',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
           },
         ],
         supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
@@ -390,12 +404,14 @@ describe('daemon over JSON-RPC: methods', () => {
   });
 
   describe('get_topology', () => {
-    it('describes the pool, online CPUs and each node with its free CPUs, cores and hugepage sizes', async () => {
+    it('describes the pool, online CPUs and each node with its free CPUs, cores, hugepage sizes and L3 domains', async () => {
       const d = await start();
       await d.call('allocate_cores', { service_name: 'vm-a', num_of_cores: 4 });
       const topology = await d.call('get_topology');
       expect(topology.pool).to.equal('2-15,18-31');
       expect(topology.online).to.equal('0-31');
+      expect(topology.reserved).to.equal('');
+      // The sample host has no cache files: one L3 domain of every CPU per node.
       expect(topology.numa_nodes).to.deep.equal([
         {
           node_id: 0,
@@ -404,6 +420,7 @@ describe('daemon over JSON-RPC: methods', () => {
           free_cpus: '4-7,20-23',
           cores: ['2,18', '3,19', '4,20', '5,21', '6,22', '7,23'],
           hugepage_sizes_kb: [2048, 1048576],
+          l3_domains: ['0-7,16-23'],
         },
         {
           node_id: 1,
@@ -412,13 +429,23 @@ describe('daemon over JSON-RPC: methods', () => {
           free_cpus: '8-15,24-31',
           cores: ['8,24', '9,25', '10,26', '11,27', '12,28', '13,29', '14,30', '15,31'],
           hugepage_sizes_kb: [2048, 1048576],
+          l3_domains: ['8-15,24-31'],
         },
+      ]);
+    });
+
+    it('lists the L3 domains read from the cache files, every CPU of each (pool or not)', async () => {
+      const d = await start({ host: EPYC_LIKE });
+      const topology = await d.call('get_topology');
+      expect(topology.numa_nodes.map((node) => [node.pool_cpus, node.l3_domains])).to.deep.equal([
+        ['1-15,33-47', ['0-3,32-35', '4-7,36-39', '8-11,40-43', '12-15,44-47']],
+        ['17-31,49-63', ['16-19,48-51', '20-23,52-55', '24-27,56-59', '28-31,60-63']],
       ]);
     });
   });
 
   describe('rpc.discover', () => {
-    it('answers the OpenRPC document of the API: its 11 methods and the notification it sends', async () => {
+    it('answers the OpenRPC document of the API: its 12 methods and the notification it sends', async () => {
       const d = await start();
       const client = await d.client();
       const document = (await client.call('rpc.discover')) as { openrpc: string; methods: { name: string }[] };
@@ -426,7 +453,7 @@ describe('daemon over JSON-RPC: methods', () => {
       expect(document).to.deep.equal(JSON.parse(JSON.stringify(buildOpenRpc())));
       expect(document.openrpc).to.equal('1.2.6');
       expect(document.methods.map((m) => m.name)).to.deep.equal([...METHOD_NAMES, ALLOCATION_CHANGED]);
-      expect(document.methods).to.have.length(12);
+      expect(document.methods).to.have.length(13);
     });
   });
 

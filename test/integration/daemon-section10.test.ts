@@ -64,6 +64,8 @@ describe('daemon: protected allocations, pools and eligibility', () => {
         remaining_available_cpus: 26,
         preemption_policy: 'non-preemptive',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       });
       // Omitted later: kept.
       const grown = await d.call('allocate_numa_cores', { service_name: 'osd', numa_node: 1, num_of_cores: 2 });
@@ -129,6 +131,8 @@ describe('daemon: protected allocations, pools and eligibility', () => {
         remaining_available_cpus: 2,
         preemption_policy: 'legacy',
         pool: 'general',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       });
       const numa = await d.call('allocate_numa_cores', { service_name: 'ovs', numa_node: 0, num_of_cores: 2, pool: 'general' });
       expect(numa).to.deep.include({ cores_allocated: '1,17', total_available_cpus: 4, remaining_available_cpus: 0, pool: 'general' });
@@ -151,6 +155,8 @@ describe('daemon: protected allocations, pools and eligibility', () => {
             stale_cores: '',
             preemption_policy: 'legacy',
             pool: 'general',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
           },
           {
             service_name: 'ovs',
@@ -163,6 +169,8 @@ describe('daemon: protected allocations, pools and eligibility', () => {
             stale_cores: '',
             preemption_policy: 'legacy',
             pool: 'general',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
           },
         ],
         supported_cpu_features: FEATURES,
@@ -375,6 +383,8 @@ describe('daemon: protected allocations, pools and eligibility', () => {
         remaining_available_cpus: 2,
         preemption_policy: 'non-preemptive',
         pool: 'general',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
         version: '1.0',
       });
       checked('allocate_cores', osd);

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EPYC_LIKE } from '../fixtures/hosts.js';
 import { daemonsPerTest, type TestDaemon } from '../support/daemon.js';
 import { capturingLogger } from '../support/log.js';
 
@@ -86,6 +87,17 @@ describe('daemon: a degraded start', () => {
       expect((await d.fail('allocate_cores', { service_name: 'mon', num_of_cores: 1, pool: 'general' })).code).to.equal(-32001);
       expect(await d.call('allocate_cores', { service_name: 'nova', num_of_cores: 2 })).to.include({ allocated_cores: '2,18' });
     }
+  });
+
+  it('a broken cache file only costs its CPU its L3 domain, with a warning: every pool still hands out CPUs', async () => {
+    const { logger, lines } = capturingLogger();
+    const broken = 'devices/system/cpu/cpu7/cache/index3/shared_cpu_list';
+    const d = await start({ host: EPYC_LIKE, logger, breakSysfs: { [broken]: 'junk\n' } });
+    expect((await d.call('list_allocations')).cpu_pool.unavailable_reason).to.equal(null);
+    expect((await d.call('get_topology')).numa_nodes[0]!.l3_domains).to.deep.equal(['0-3,32-35', '4-6,36-39', '7', '8-11,40-43', '12-15,44-47']);
+    expect(lines()).to.include(
+      `warn L3 cache domains are read without 1 CPU(s) whose cache files are broken, first: ${join(d.sysfsPath, broken)}: invalid cpulist "junk": bad item "junk"`,
+    );
   });
 
   it('still refuses to start on an invalid state file: that is what must not be guessed at', async () => {

@@ -35,6 +35,8 @@ describe('daemon: legacy one-shot protocol', () => {
       remaining_available_cpus: 24,
       preemption_policy: 'legacy',
       pool: 'isolated',
+      cpu_thread_policy: 'prefer',
+      isolated_siblings: '',
       version: '1.0',
     });
     checked('allocate_cores', reply);
@@ -193,6 +195,9 @@ describe('daemon: legacy one-shot protocol', () => {
           stale_cores: '',
           preemption_policy: 'legacy',
           pool: 'isolated',
+          // Only preemption_policy is given a value for the Python model; the thread policy stays null.
+          cpu_thread_policy: null,
+          isolated_siblings: '',
         },
       ],
     });

@@ -55,6 +55,7 @@ describe('snap: options and the configure hook', function () {
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     FAKE_SNAPCTL_JSON: options === undefined ? undefined : JSON.stringify(options),
     EPA_GENERAL_POOL: undefined,
+    EPA_RESERVED_CPUS: undefined,
     ...extra,
   });
 
@@ -71,6 +72,17 @@ describe('snap: options and the configure hook', function () {
     const { daemon, client } = await serve(snapEnv({ 'cpu-pool': '0-1,16-17' }));
     try {
       expect((await client.list_allocations({ pool: 'general' })).cpu_pool).to.deep.include({ configured_cpus: '0-1,16-17', unavailable_reason: null });
+    } finally {
+      client.close();
+      await daemon.stop();
+    }
+  });
+
+  it('serve takes the housekeeping CPUs from the reserved-cpus option', async () => {
+    const { daemon, client } = await serve(snapEnv({ 'reserved-cpus': '2-3,18-19' }));
+    try {
+      expect((await client.get_topology()).reserved).to.equal('2-3,18-19');
+      expect((await client.list_allocations()).cpu_pool.eligible_cpus).to.equal('4-15,20-31');
     } finally {
       client.close();
       await daemon.stop();
@@ -121,11 +133,14 @@ describe('snap: options and the configure hook', function () {
       expect(withSnapOptions(config, { 'cpu-pool': '0-1' }).generalPool).to.equal('0-1');
       expect(withSnapOptions({ ...config, generalPool: '0' }, { 'cpu-pool': '0-1' }).generalPool).to.equal('0');
       expect(generalPoolSetting(withSnapOptions(config, { 'cpu-pool': 'isolated' }).generalPool)).to.equal(undefined);
+      expect(withSnapOptions(config, { 'reserved-cpus': '0,16' }).reservedCpus).to.equal('0,16');
+      expect(withSnapOptions({ ...config, reservedCpus: '' }, { 'reserved-cpus': '0,16' }).reservedCpus).to.equal('');
     });
   });
 
   it('when snapctl fails, serves with a general pool that hands out nothing, and says why', async () => {
-    const { daemon, client } = await serve(snapEnv(undefined));
+    // EPA_RESERVED_CPUS set: the housekeeping CPUs are known, so only the general pool is unknown.
+    const { daemon, client } = await serve(snapEnv(undefined, { EPA_RESERVED_CPUS: '' }));
     try {
       const general = await client.list_allocations({ pool: 'general' });
       expect(general.cpu_pool.eligible_cpus).to.equal('');
@@ -138,8 +153,21 @@ describe('snap: options and the configure hook', function () {
     }
   });
 
+  it('when snapctl fails and no flag or variable names the reserved CPUs, every pool hands out nothing', async () => {
+    // Unknown housekeeping CPUs could be handed out.
+    const { daemon, client } = await serve(snapEnv(undefined));
+    try {
+      const isolated = (await client.list_allocations()).cpu_pool;
+      expect(isolated.eligible_cpus).to.equal('');
+      expect(isolated.unavailable_reason).to.match(/^the snap option reserved-cpus cannot be read: .*cannot communicate with snapd/);
+    } finally {
+      client.close();
+      await daemon.stop();
+    }
+  });
+
   it('the snap options the code reads are the ones the hook and the docs name', () => {
-    expect(Object.keys(SNAP_OPTIONS)).to.deep.equal(['cpu-pool', 'metrics-file', 'metrics-listen']);
+    expect(Object.keys(SNAP_OPTIONS)).to.deep.equal(['cpu-pool', 'metrics-file', 'metrics-listen', 'reserved-cpus']);
   });
 
   describe('snap/hooks/configure', () => {
@@ -147,9 +175,15 @@ describe('snap: options and the configure hook', function () {
     const configure = (options: Record<string, unknown>) =>
       new Started('/bin/sh', [hook], { env: snapEnv(options, { EPA_SYSFS: sysfs.path, EPA_STATE_DIR: join(dir, 'hook-state') }) }).exited;
 
-    it('accepts a usable cpu-pool', async () => {
-      const result = await configure({ 'cpu-pool': '0-1,16-17' });
+    it('accepts a usable cpu-pool, and reserved-cpus that are a cpulist', async () => {
+      const result = await configure({ 'cpu-pool': '0-1,16-17', 'reserved-cpus': '0,16' });
       expect([result.code, result.stderr]).to.deep.equal([0, '']);
+    });
+
+    it('refuses with exit 1 and the reason a reserved-cpus that is not a cpulist', async () => {
+      const bad = await configure({ 'reserved-cpus': '0-1,x' });
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('Invalid reserved-cpus configuration: "0-1,x" is not a cpulist: bad item "x"');
     });
 
     it('refuses with exit 1 and the reason a cpu-pool that overlaps the isolated pool', async () => {

@@ -49,6 +49,8 @@ function withOptions(base: Request): fc.Arbitrary<Request> {
       return options.map((o): Request => ({ method: base.method, params: { ...base.params, ...o } }));
     case 'allocate_numa_cores':
       return options.map((o): Request => ({ method: base.method, params: { ...base.params, ...o } }));
+    case 'explicitly_allocate_cores':
+      return options.map((o): Request => ({ method: base.method, params: { ...base.params, ...o } }));
     case 'release_service':
       return pool.map((p): Request => ({ method: base.method, params: { ...base.params, ...(p === undefined ? {} : { pool: p }) } }));
     case 'allocate_hugepages':
@@ -69,7 +71,7 @@ const leftover = (spec: FakeHostSpec) =>
       const held = CpuSet.from(cpus);
       if (held.isEmpty()) return Ledger.EMPTY;
       const explicit = CpuSet.from(cpus.filter((_, i) => i % 4 < explicitShare));
-      return Ledger.fromRecords([['old', { cpus: held, explicit, policy, pool, hugepages: [] }]]);
+      return Ledger.fromRecords([['old', { cpus: held, explicit, policy, threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY, pool, hugepages: [] }]]);
     });
 
 /** A host with a general pool apart from its isolated one, the ledger it starts from, and up to 30 steps. */
@@ -130,6 +132,7 @@ function releaseOf(m: Machine, r: Request, record: ServiceRecord): { releases: b
     }
     case 'release_service':
       return { releases: true, full: true };
+    case 'explicitly_allocate_cores':
     case 'allocate_hugepages':
       return { releases: false, full: false };
   }

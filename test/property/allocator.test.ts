@@ -107,6 +107,9 @@ function expected(m: Machine, ledger: Ledger, request: Request): Expected {
     }
     case 'release_service':
       return { count: 0 };
+    case 'explicitly_allocate_cores':
+      // Its properties are in allocator-placement-policies.test.ts; this suite never generates it.
+      return expect.fail('explicitly_allocate_cores is not generated here');
   }
 }
 

@@ -6,13 +6,13 @@ import { Ledger } from '../../src/allocator/index.js';
 import type { FakeHostSpec, HugepageSpec } from '../fixtures/host.js';
 import type { Request } from '../unit/allocator-harness.js';
 
-const SERVICES = ['a', 'b', 'c', 'old'] as const;
+export const SERVICES = ['a', 'b', 'c', 'old'] as const;
 /** Hugepage sizes the hosts may have, and one they never have. */
 const HUGEPAGE_SIZES = [2048, 1048576] as const;
 const UNKNOWN_SIZE = 4096;
 
 /** How many CPUs a spec describes. */
-function cpuCount(spec: FakeHostSpec): number {
+export function cpuCount(spec: FakeHostSpec): number {
   return spec.nodes * spec.coresPerNode * spec.threads;
 }
 
@@ -77,7 +77,7 @@ export interface Leftover {
   readonly explicit: readonly number[];
 }
 
-function leftover(spec: FakeHostSpec): fc.Arbitrary<Leftover> {
+export function leftover(spec: FakeHostSpec): fc.Arbitrary<Leftover> {
   const all = Array.from({ length: cpuCount(spec) }, (_, i) => i);
   return fc.subarray(all).chain((cpus) => fc.subarray(cpus).map((explicit) => ({ cpus, explicit })));
 }
@@ -87,7 +87,7 @@ export function ledgerOf(start: Leftover | null): Ledger {
   if (start === null) return Ledger.EMPTY;
   const cpus = CpuSet.from(start.cpus);
   const explicit = CpuSet.from(start.explicit);
-  return Ledger.fromRecords([['old', { cpus, explicit, policy: 'legacy', pool: 'isolated', hugepages: [] }]]);
+  return Ledger.fromRecords([['old', { cpus, explicit, policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY, pool: 'isolated', hugepages: [] }]]);
 }
 
 /** 1..max, mostly small: most requests of a sequence should fit, some should not. */

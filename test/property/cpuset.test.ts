@@ -37,6 +37,15 @@ describe('CpuSet matches a Set<number> model', () => {
     );
   });
 
+  it('shifted moves every CPU by d and drops those below 0', () => {
+    fc.assert(
+      fc.property(cpuArray, fc.integer({ min: -9100, max: 9100 }), (a, d) => {
+        const moved = [...model(a)].map((cpu) => cpu + d).filter((cpu) => cpu >= 0);
+        same(set(a).shifted(d), new Set(moved));
+      }),
+    );
+  });
+
   it('union, intersect, difference', () => {
     fc.assert(
       fc.property(cpuArray, cpuArray, (a, b) => {

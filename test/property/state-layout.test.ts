@@ -52,7 +52,7 @@ const ledgers = fc
             cpus: held,
             explicit: CpuSet.from(explicit[i] ?? []),
             // Policy and pool mean something only while the service holds CPUs.
-            policy: held.isEmpty() ? 'legacy' : s.policy,
+            policy: held.isEmpty() ? 'legacy' : s.policy, threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY,
             pool: held.isEmpty() ? 'isolated' : s.pool,
             hugepages: [...s.hugepages].sort((a, b) => a.node_id - b.node_id || a.size_kb - b.size_kb),
           },

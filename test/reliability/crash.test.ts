@@ -8,14 +8,15 @@ import { seedFromEnv } from './random.js';
 describe('reliability: SIGKILL at random moments under 16 clients', function () {
   this.timeout(120_000);
 
-  it('keeps every answered change, an unanswered one whole or not at all, and restarts cleanly, over 20 kills', async () => {
+  // 12 rounds keep `make test` within its 2 minutes on 2 cores; `make soak` runs many more.
+  it('keeps every answered change, an unanswered one whole or not at all, and restarts cleanly, over 12 kills', async () => {
     const seed = seedFromEnv();
-    const report = await runCrashRounds({ rounds: 20, clients: 16, changesBeforeKill: [10, 60], seed });
+    const report = await runCrashRounds({ rounds: 12, clients: 16, changesBeforeKill: [10, 60], seed });
     expect(report.violations, `seed ${seed} (replay with EPA_TEST_SEED=${seed})`).to.deep.equal([]);
-    expect(report.rounds).to.equal(20);
-    expect(report.servicesChecked).to.equal(20 * 16);
+    expect(report.rounds).to.equal(12);
+    expect(report.servicesChecked).to.equal(12 * 16);
     // The kills must land amid traffic for the checks to mean anything.
-    expect(report.counts.acked, 'changes answered').to.be.greaterThan(100);
-    expect(report.inFlightAtKill, 'changes cut off by a kill').to.be.greaterThan(20);
+    expect(report.counts.acked, 'changes answered').to.be.greaterThan(60);
+    expect(report.inFlightAtKill, 'changes cut off by a kill').to.be.greaterThan(12);
   });
 });

@@ -9,7 +9,7 @@ const sample = machine(SAMPLE);
 
 /** A ledger where `service` holds `cpus` as an automatic allocation. */
 function holding(service: string, cpus: string): Ledger {
-  const record = { cpus: parseCpuList(cpus), explicit: CpuSet.EMPTY, policy: 'legacy', pool: 'isolated', hugepages: [] } as const;
+  const record = { cpus: parseCpuList(cpus), explicit: CpuSet.EMPTY, policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY, pool: 'isolated', hugepages: [] } as const;
   return Ledger.fromRecords([[service, record]]);
 }
 

@@ -128,7 +128,7 @@ describe('allocator: eligibility', () => {
     // CPUs 9 and 25 (one core) were offline at the read, so no node lists them; now they are back.
     const readWhileOffline = fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, pool: '2-15,18-31', online: '0-8,10-24,26-31' });
     const back = machineWith(readWhileOffline, { online: '0-31' });
-    const held = Ledger.fromRecords([['vm', { cpus: parseCpuList('9,25'), explicit: CpuSet.EMPTY, policy: 'legacy', pool: 'isolated', hugepages: [] }]]);
+    const held = Ledger.fromRecords([['vm', { cpus: parseCpuList('9,25'), explicit: CpuSet.EMPTY, policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY, pool: 'isolated', hugepages: [] }]]);
     expect(list(back, held).allocations[0]).to.deep.include({ allocated_cores: '9,25', stale_cores: '' });
     // Shrinking keeps one of them (placement step 1), as for any held CPU.
     const { next, result } = run(back, held, cores('vm', 1));

@@ -2,13 +2,14 @@
 // result schema, so no allocator test can pass with a result a client would reject.
 import { expect } from 'chai';
 import { DomainError, validateResult } from '../../schema/index.js';
-import type { MethodName, ParamsOf, PreemptionPolicy, ResultOf } from '../../schema/index.js';
+import type { MethodName, ParamsOf, PreemptionPolicy, ResultOf, ThreadPolicy } from '../../schema/index.js';
 import {
   Ledger,
   allocateCores,
   allocateCoresPercent,
   allocateHugepages,
   allocateNumaCores,
+  explicitlyAllocateCores,
   hostView,
   listAllocations,
   memoryInfo,
@@ -39,6 +40,8 @@ export interface MachineOptions {
   readonly general?: string;
   /** The online CPUs now, when they differ from those at the topology read. */
   readonly online?: string;
+  /** --reserved-cpus (cpulist). */
+  readonly reserved?: string;
 }
 
 export function machineWith(desc: FakeHost, options: MachineOptions): Machine {
@@ -46,6 +49,7 @@ export function machineWith(desc: FakeHost, options: MachineOptions): Machine {
   const host = hostView(topo, {
     ...(options.general === undefined ? {} : { general: parseCpuList(options.general) }),
     ...(options.online === undefined ? {} : { online: parseCpuList(options.online) }),
+    ...(options.reserved === undefined ? {} : { reserved: parseCpuList(options.reserved) }),
   });
   return { host, hugepages: desc.hugepages };
 }
@@ -55,6 +59,7 @@ export type ChangeMethod =
   | 'allocate_cores'
   | 'allocate_cores_percent'
   | 'allocate_numa_cores'
+  | 'explicitly_allocate_cores'
   | 'allocate_hugepages'
   | 'release_service';
 
@@ -74,6 +79,8 @@ function planOf(m: Machine, ledger: Ledger, request: Request): Plan<unknown> {
       return allocateCoresPercent(m.host, ledger, request.params);
     case 'allocate_numa_cores':
       return allocateNumaCores(m.host, ledger, request.params);
+    case 'explicitly_allocate_cores':
+      return explicitlyAllocateCores(m.host, ledger, request.params);
     case 'allocate_hugepages':
       return allocateHugepages(m.host, ledger, m.hugepages, request.params);
     case 'release_service':
@@ -117,10 +124,11 @@ export function topology(m: Machine, ledger: Ledger): ResultOf<'get_topology'> {
   return checked('get_topology', topologyView(ledger, m.host));
 }
 
-/** The optional params of the allocation methods: a preemption policy and a pool. */
+/** The optional params of the allocation methods: a preemption policy, a pool, a thread policy. */
 export interface Options {
   readonly pool?: string;
   readonly preemption_policy?: PreemptionPolicy;
+  readonly cpu_thread_policy?: ThreadPolicy;
 }
 
 /** Shorthands for requests, in the order a test reads them. */
@@ -131,6 +139,10 @@ export const cores = (service_name: string, num_of_cores: number, options: Optio
 export const percent = (service_name: string, value: number, options: Options = {}): RequestOf<'allocate_cores_percent'> => ({
   method: 'allocate_cores_percent',
   params: { service_name, percent: value, ...options },
+});
+export const explicit = (service_name: string, cores_requested: string, options: Options = {}): RequestOf<'explicitly_allocate_cores'> => ({
+  method: 'explicitly_allocate_cores',
+  params: { service_name, cores_requested, ...options },
 });
 export const numa = (
   service_name: string,
@@ -174,4 +186,16 @@ export function domainError(fn: () => unknown, reason: string): DomainError {
     return e as DomainError;
   }
   return expect.fail(`expected a ${reason} error`);
+}
+
+/** What a request did: its plan, or the DomainError that refused it (any other throw is a bug and propagates). */
+export type Outcome = { readonly ok: true; readonly plan: Plan<unknown> } | { readonly ok: false; readonly error: DomainError };
+
+export function attempt(m: Machine, ledger: Ledger, request: Request): Outcome {
+  try {
+    return { ok: true, plan: apply(m, ledger, request) };
+  } catch (e) {
+    if (e instanceof DomainError) return { ok: false, error: e };
+    throw e;
+  }
 }

@@ -14,7 +14,7 @@ function capacity(info: ReturnType<typeof memory>, node: number, size: number) {
 
 /** A ledger where `service` already holds a reservation, possibly over what the kernel now has. */
 function reserving(service: string, node_id: number, size_kb: number, count: number): Ledger {
-  const record = { cpus: CpuSet.EMPTY, explicit: CpuSet.EMPTY, policy: 'legacy', pool: 'isolated' } as const;
+  const record = { cpus: CpuSet.EMPTY, explicit: CpuSet.EMPTY, policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY, pool: 'isolated' } as const;
   return Ledger.fromRecords([[service, { ...record, hugepages: [{ node_id, size_kb, count }] }]]);
 }
 

@@ -18,6 +18,8 @@ describe('allocator: allocate_numa_cores', () => {
       remaining_available_cpus: 24,
       preempted: [],
       preemption_policy: 'legacy',
+      cpu_thread_policy: 'prefer',
+      isolated_siblings: '',
       pool: 'isolated',
     });
     expect(explicitOf(next, 'ovs')).to.equal('8-9,24-25');

@@ -29,7 +29,7 @@ const sample = machineWith(SAMPLE, { general: '0-1,16-17' });
 const legacyRecord = (cpus: string, pool: 'isolated' | 'general'): ServiceRecord => ({
   cpus: parseCpuList(cpus),
   explicit: CpuSet.EMPTY,
-  policy: 'legacy',
+  policy: 'legacy', threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY,
   pool,
   hugepages: [],
 });
@@ -47,6 +47,8 @@ describe('allocator: named pools', () => {
         total_available_cpus: 4,
         remaining_available_cpus: 2,
         preemption_policy: 'legacy',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
         pool: 'general',
       });
       expect(next.recordOf('osd').pool).to.equal('general');
@@ -64,6 +66,8 @@ describe('allocator: named pools', () => {
         total_available_cpus: 4,
         remaining_available_cpus: 2,
         preemption_policy: 'legacy',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
         pool: 'general',
       });
     });
@@ -79,6 +83,8 @@ describe('allocator: named pools', () => {
         remaining_available_cpus: 2,
         preempted: [],
         preemption_policy: 'legacy',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
         pool: 'general',
       });
       expect(next.recordOf('osd').explicit.toString()).to.equal('0,16');
@@ -231,6 +237,8 @@ describe('allocator: named pools', () => {
             hugepages: [],
             stale_cores: '',
             preemption_policy: 'legacy',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
             pool: 'isolated',
           },
           {
@@ -243,6 +251,8 @@ describe('allocator: named pools', () => {
             hugepages: [{ node_id: 0, size_kb: 2048, count: 8 }],
             stale_cores: '',
             preemption_policy: null,
+            cpu_thread_policy: null,
+            isolated_siblings: '',
             pool: 'isolated',
           },
           {
@@ -255,6 +265,8 @@ describe('allocator: named pools', () => {
             hugepages: [],
             stale_cores: '',
             preemption_policy: 'legacy',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
             pool: 'isolated',
           },
         ],
@@ -289,6 +301,8 @@ describe('allocator: named pools', () => {
             hugepages: [{ node_id: 1, size_kb: 2048, count: 4 }],
             stale_cores: '',
             preemption_policy: 'legacy',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
             pool: 'general',
           },
         ],

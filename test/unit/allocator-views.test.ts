@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 import { Ledger } from '../../src/allocator/index.js';
 import { fakeHost } from '../fixtures/host.js';
-import { NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
+import { EPYC_LIKE, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import {
   after,
   cores,
@@ -11,6 +11,7 @@ import {
   hugepages,
   list,
   machine,
+  machineWith,
   numa,
   release,
   run,
@@ -76,6 +77,8 @@ describe('allocator: list_allocations', () => {
           hugepages: [{ node_id: 1, size_kb: 2048, count: 64 }],
           stale_cores: '',
           preemption_policy: null,
+          cpu_thread_policy: null,
+          isolated_siblings: '',
           pool: 'isolated',
         },
         {
@@ -88,6 +91,8 @@ describe('allocator: list_allocations', () => {
           hugepages: [],
           stale_cores: '',
           preemption_policy: 'legacy',
+          cpu_thread_policy: 'prefer',
+          isolated_siblings: '',
           pool: 'isolated',
         },
         {
@@ -100,6 +105,8 @@ describe('allocator: list_allocations', () => {
           hugepages: [],
           stale_cores: '',
           preemption_policy: 'legacy',
+          cpu_thread_policy: 'prefer',
+          isolated_siblings: '',
           pool: 'isolated',
         },
       ],
@@ -157,7 +164,7 @@ describe('allocator: CPUs that left the pool (stale)', () => {
   const record = (cpus: string) => ({
     cpus: parseCpuList(cpus),
     explicit: CpuSet.EMPTY,
-    policy: 'legacy' as const,
+    policy: 'legacy' as const, threadPolicy: 'prefer' as const, siblings: CpuSet.EMPTY,
     pool: 'isolated' as const,
     hugepages: [],
   });
@@ -206,10 +213,11 @@ describe('allocator: CPUs that left the pool (stale)', () => {
 });
 
 describe('allocator: get_topology', () => {
-  it('shows the pool, online CPUs and per node its CPUs, pool CPUs, free CPUs, cores and hugepage sizes', () => {
+  it('shows the pool, online CPUs and per node its CPUs, pool CPUs, free CPUs, cores, hugepage sizes and L3 domains', () => {
     const view = topology(sample, after(sample, [cores('vm', 4)]));
     expect(view.pool).to.equal('2-15,18-31');
     expect(view.online).to.equal('0-31');
+    expect(view.reserved).to.equal('');
     expect(view.numa_nodes).to.deep.equal([
       {
         node_id: 0,
@@ -218,6 +226,7 @@ describe('allocator: get_topology', () => {
         free_cpus: '4-7,20-23',
         cores: ['2,18', '3,19', '4,20', '5,21', '6,22', '7,23'],
         hugepage_sizes_kb: [2048, 1048576],
+        l3_domains: ['0-7,16-23'],
       },
       {
         node_id: 1,
@@ -226,8 +235,20 @@ describe('allocator: get_topology', () => {
         free_cpus: '8-15,24-31',
         cores: ['8,24', '9,25', '10,26', '11,27', '12,28', '13,29', '14,30', '15,31'],
         hugepage_sizes_kb: [2048, 1048576],
+        l3_domains: ['8-15,24-31'],
       },
     ]);
+  });
+
+  it('names the reserved CPUs, leaves them out of the free ones, and lists every CPU of each L3 domain', () => {
+    const epyc = machineWith(EPYC_LIKE, { reserved: '1,33' });
+    const view = topology(epyc, Ledger.EMPTY);
+    expect(view.reserved).to.equal('1,33');
+    expect(view.numa_nodes[0]).to.deep.include({
+      pool_cpus: '1-15,33-47',
+      free_cpus: '2-15,34-47',
+      l3_domains: ['0-3,32-35', '4-7,36-39', '8-11,40-43', '12-15,44-47'],
+    });
   });
 
   it('shows one node 0 of every CPU on a host without NUMA directories', () => {

@@ -63,13 +63,23 @@ describe('bench --smoke', function () {
     }
   });
 
+  it('prints a row with every thread-policy figure for every host with L3 domains and service count', () => {
+    for (const { cpus, nodes, l3PerNode } of SMOKE.l3Hosts) {
+      for (const services of SMOKE.services) {
+        const figures = Array.from({ length: 5 }, () => timing).join(' \\| ');
+        const row = new RegExp(String.raw`^\| ${fmt(cpus)} \| ${nodes} \| ${l3PerNode} \| ${fmt(services)} \| [\d,]+ \| ${figures} \|$`, 'm');
+        expect(stdout, `${cpus} CPUs, ${nodes} nodes × ${l3PerNode} L3, ${services} services`).to.match(row);
+      }
+    }
+  });
+
   it('prints the growth of every figure and a verdict for every target', () => {
     for (const figure of ['allocate_cores', 'allocate_numa_cores', 'list_allocations cold', 'list_allocations warm', 'reload (decode)', 'encode']) {
       expect(stdout).to.match(new RegExp(String.raw`^\| ${figure.replace(/[()]/g, '\\$&')} \| ×`, 'm'));
     }
     const verdicts = stdout.match(/\| (met|MISSED) \|$/gm) ?? [];
-    // Both reads at each connection count, writes, allocator calls, list_allocations.
-    expect(verdicts).to.have.length(2 * SMOKE.socket.connections.length + 3);
+    // Both reads at each connection count, writes, allocator calls, with L3 domains, list_allocations.
+    expect(verdicts).to.have.length(2 * SMOKE.socket.connections.length + 4);
   });
 
   it('writes no results file', () => {

@@ -10,6 +10,7 @@ import { SAMPLE_HOST } from '../../src/topology/fake/index.js';
 const TOPOLOGY: ResultOf<'get_topology'> = {
   pool: '2-15,18-31',
   online: '0-31',
+  reserved: '',
   numa_nodes: [
     {
       node_id: 0,
@@ -18,6 +19,7 @@ const TOPOLOGY: ResultOf<'get_topology'> = {
       free_cpus: '4-7,20-23',
       cores: ['2,18', '3,19', '4,20', '5,21', '6,22', '7,23'],
       hugepage_sizes_kb: [2048, 1048576],
+      l3_domains: ['0-7,16-23'],
     },
     {
       node_id: 1,
@@ -26,6 +28,7 @@ const TOPOLOGY: ResultOf<'get_topology'> = {
       free_cpus: '9-15,25-31',
       cores: ['8,24', '9,25', '10,26', '11,27', '12,28', '13,29', '14,30', '15,31'],
       hugepage_sizes_kb: [2048, 1048576],
+      l3_domains: ['8-15,24-31'],
     },
   ],
 };
@@ -50,6 +53,8 @@ const ALLOCATIONS: ResultOf<'list_allocations'> = {
       service_name: 'nova',
       pool: 'isolated',
       preemption_policy: 'legacy',
+      cpu_thread_policy: 'prefer',
+      isolated_siblings: '',
       allocated_cores: '2-3,18-19',
       cores_count: 4,
       is_explicit: false,
@@ -62,6 +67,8 @@ const ALLOCATIONS: ResultOf<'list_allocations'> = {
       service_name: 'ovs',
       pool: 'isolated',
       preemption_policy: 'non-preemptive',
+      cpu_thread_policy: 'require',
+      isolated_siblings: '',
       allocated_cores: '8,24',
       cores_count: 2,
       is_explicit: true,
@@ -137,9 +144,9 @@ describe('cli formatting', () => {
           '0     2-7,18-23 (12)   4-7,20-23 (8)    nova     2-3,18-19 (4)',
           '1     8-15,24-31 (16)  9-15,25-31 (14)  ovs      8,24 (2)',
           '',
-          'SERVICE  POOL      POLICY          CPUS           EXPLICIT  NODES  HUGEPAGES             STALE',
-          'nova     isolated  legacy          2-3,18-19 (4)  -         0      -                     -',
-          'ovs      isolated  non-preemptive  8,24 (2)       8,24      1      64 x 2 MiB on node 0  -',
+          'SERVICE  POOL      POLICY          THREADS  CPUS           EXPLICIT  IDLE  NODES  HUGEPAGES             STALE',
+          'nova     isolated  legacy          prefer   2-3,18-19 (4)  -         -     0      -                     -',
+          'ovs      isolated  non-preemptive  require  8,24 (2)       8,24      -     1      64 x 2 MiB on node 0  -',
         ),
       );
     });
@@ -192,6 +199,17 @@ describe('cli formatting', () => {
       ]);
     });
 
+    it('shows the thread policy and the threads an isolate policy holds idle', () => {
+      const isolated: ResultOf<'list_allocations'> = {
+        ...ALLOCATIONS,
+        total_allocations: 1,
+        allocations: [{ ...ALLOCATIONS.allocations[0]!, cpu_thread_policy: 'isolate', allocated_cores: '2-3', cores_count: 2, isolated_siblings: '18-19' }],
+      };
+      const text = formatStatus([isolated], TOPOLOGY, NO_HUGEPAGES);
+      expect(text).to.match(/^nova +isolated +legacy +isolate +2-3 \(2\) +- +18-19 +0 +- +-$/m);
+      expect(text).to.match(/, 6 allocated, 2 held idle, 22 free, /);
+    });
+
     it('shows stale and unavailable CPUs, and says so when nothing is allocated or NUMA is unavailable', () => {
       const stale: ResultOf<'list_allocations'> = {
         ...ALLOCATIONS,
@@ -201,7 +219,7 @@ describe('cli formatting', () => {
       };
       const text = formatStatus([stale], TOPOLOGY, NO_HUGEPAGES);
       expect(text).to.match(/, 1 unavailable, 1 service; held but unavailable: 0\n/);
-      expect(text).to.match(/^nova +isolated +legacy +0,2 \(2\) +- +0 +- +0$/m);
+      expect(text).to.match(/^nova +isolated +legacy +prefer +0,2 \(2\) +- +- +0 +- +0$/m);
       const empty = { ...ALLOCATIONS, total_allocations: 0, total_allocated_cpus: 0, remaining_available_cpus: 28, allocations: [] };
       expect(formatStatus([empty], { ...TOPOLOGY, numa_nodes: [] }, NO_HUGEPAGES)).to.equal(
         lines(
@@ -216,7 +234,7 @@ describe('cli formatting', () => {
     });
   });
 
-  it('shows the topology per node, then the pool threads of each core', () => {
+  it('shows the topology per node, then the pool threads of each core and the L3 domains', () => {
     expect(formatTopology(TOPOLOGY)).to.equal(
       lines(
         'Pool 2-15,18-31 (28), online 0-31 (32)',
@@ -228,8 +246,22 @@ describe('cli formatting', () => {
         'Pool threads of each physical core:',
         '  node 0: 2,18  3,19  4,20  5,21  6,22  7,23',
         '  node 1: 8,24  9,25  10,26  11,27  12,28  13,29  14,30  15,31',
+        '',
+        'L3 cache domains (CPUs sharing an L3 cache):',
+        '  node 0: 0-7,16-23',
+        '  node 1: 8-15,24-31',
       ),
     );
+  });
+
+  it('shows the reserved CPUs under the pool, and every L3 domain of a node', () => {
+    const text = formatTopology({
+      ...TOPOLOGY,
+      reserved: '2-3,18-19',
+      numa_nodes: TOPOLOGY.numa_nodes.map((node) => ({ ...node, l3_domains: node.node_id === 0 ? ['0-3,16-19', '4-7,20-23'] : [] })),
+    }).split('\n');
+    expect(text.slice(0, 2)).to.deep.equal(['Pool 2-15,18-31 (28), online 0-31 (32)', 'Reserved 2-3,18-19 (4): housekeeping CPUs, never handed out']);
+    expect(text.slice(-4)).to.deep.equal(['L3 cache domains (CPUs sharing an L3 cache):', '  node 0: 0-3,16-19  4-7,20-23', '  node 1: -', '']);
   });
 
   describe('memory', () => {

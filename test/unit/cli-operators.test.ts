@@ -125,8 +125,8 @@ describe('cli operator commands: formats', () => {
   });
 
   /** The lines of `status` before its tables: a line per pool, then per node and hugepage size. */
-  const statusFigures = (lists: Allocations[], memory: Memory) =>
-    formatStatus(lists, { pool: '', online: '', numa_nodes: [] }, memory).split('\n\n')[0] + '\n';
+  const statusFigures = (lists: Allocations[], memory: Memory, reserved = '') =>
+    formatStatus(lists, { pool: '', online: '', reserved, numa_nodes: [] }, memory).split('\n\n')[0] + '\n';
 
   describe('status figures', () => {
     it('give each pool, then each node and size in order: reserved, free in the kernel, total, still reservable', () => {
@@ -163,6 +163,19 @@ describe('cli operator commands: formats', () => {
         ),
       );
       expect(statusFigures([], { service_name: '', numa_hugepages: {} })).to.equal('hugepages: none on this host\n');
+    });
+
+    it('name the reserved (housekeeping) CPUs after the pools, only when there are some', () => {
+      const reserved = { ...ISOLATED, total_available_cpus: 24, remaining_available_cpus: 18 };
+      const memory: Memory = { service_name: '', numa_hugepages: {} };
+      expect(statusFigures([reserved], memory, '2-3,18-19')).to.equal(
+        lines(
+          'Pool isolated: 2-15,18-31 (the isolated list), 24 CPUs eligible, 6 allocated, 18 free, 0 unavailable, 1 service',
+          'Reserved 2-3,18-19 (4): housekeeping CPUs, never handed out',
+          'hugepages: none on this host',
+        ),
+      );
+      expect(statusFigures([reserved], memory)).to.not.contain('Reserved');
     });
   });
 

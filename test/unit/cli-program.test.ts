@@ -12,6 +12,7 @@ const ENV_NAMES = [
   'EPA_SYSFS',
   'EPA_CPU_POOL',
   'EPA_GENERAL_POOL',
+  'EPA_RESERVED_CPUS',
   'EPA_SOCKET_MODE',
   'EPA_SOCKET_GROUP',
   'EPA_MAX_MESSAGE_BYTES',
@@ -110,6 +111,7 @@ describe('cli program', () => {
       EPA_SYSFS: '/env/sys',
       EPA_CPU_POOL: '4-7',
       EPA_GENERAL_POOL: '0-1',
+      EPA_RESERVED_CPUS: '0,16',
       EPA_SOCKET_MODE: '0600',
       EPA_SOCKET_GROUP: 'epa',
       EPA_MAX_MESSAGE_BYTES: '4096',
@@ -128,6 +130,7 @@ describe('cli program', () => {
           sysfs: '/env/sys',
           cpuPool: '4-7',
           generalPool: '0-1',
+          reservedCpus: '0,16',
           socketMode: 0o600,
           socketGroup: 'epa',
           maxMessageBytes: 4096,
@@ -147,6 +150,7 @@ describe('cli program', () => {
         ['--sysfs', '/flag/sys'],
         ['--cpu-pool', '2-3'],
         ['--general-pool', '0,16'],
+        ['--reserved-cpus', '2-3,18-19'],
         ['--socket-mode', '660'],
         ['--socket-group', '123'],
         ['--max-message-bytes', '1024'],
@@ -163,6 +167,7 @@ describe('cli program', () => {
           sysfs: '/flag/sys',
           cpuPool: '2-3',
           generalPool: '0,16',
+          reservedCpus: '2-3,18-19',
           socketMode: 0o660,
           socketGroup: '123',
           maxMessageBytes: 1024,
@@ -190,6 +195,18 @@ describe('cli program', () => {
         expect(error.exitCode, flags.join(' ')).to.equal(1);
         expect(error.message).to.match(message);
       }
+    });
+  });
+
+  describe('check-pool', () => {
+    it('takes --reserved-cpus, or EPA_RESERVED_CPUS, beside the pool to check', async () => {
+      expect((await parse(['check-pool', '0-1', '--reserved-cpus', '2,18', '--sysfs', '/s', '--state-dir', '/d'])).request).to.deep.equal({
+        pool: '0-1',
+        sysfs: '/s',
+        stateDir: '/d',
+        reservedCpus: '2,18',
+      });
+      expect((await parse(['check-pool', 'isolated'], { EPA_RESERVED_CPUS: '0' })).request).to.include({ pool: 'isolated', reservedCpus: '0' });
     });
   });
 

@@ -91,6 +91,7 @@ describe('schema: OpenRPC document', () => {
       ['num_of_cores', true],
       ['preemption_policy', false],
       ['pool', false],
+      ['cpu_thread_policy', false],
     ]);
     const memory = methods.find((m) => m.name === 'get_memory_info')!;
     expect(memory.params.map((p) => [p.name, p.required])).to.deep.equal([['service_name', false]]);

@@ -34,6 +34,7 @@ describe('schema: method table', () => {
       'allocate_cores_percent',
       'allocate_hugepages',
       'allocate_numa_cores',
+      'explicitly_allocate_cores',
       'get_memory_info',
       'get_nova_config',
       'get_topology',
@@ -185,6 +186,8 @@ describe('schema: results', () => {
         remaining_available_cpus: 24,
         preemption_policy: 'legacy',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       },
     ],
     [
@@ -194,9 +197,12 @@ describe('schema: results', () => {
         cores_allocated_count: 3,
         allocated_cores: '2-4',
         total_available_cpus: 28,
-        remaining_available_cpus: 25,
+        // isolate: one thread of each of 3 whole cores; their siblings are held idle, so not remaining.
+        remaining_available_cpus: 22,
         preemption_policy: 'non-preemptive',
         pool: 'general',
+        cpu_thread_policy: 'isolate',
+        isolated_siblings: '18-20',
       },
     ],
     [
@@ -211,6 +217,24 @@ describe('schema: results', () => {
         preempted: [{ service_name: 'other', cores: '8' }],
         preemption_policy: 'legacy',
         pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
+      },
+    ],
+    [
+      'explicitly_allocate_cores',
+      {
+        service_name: 'osd',
+        cores_requested: '3-4,19',
+        cores_allocated: '3,19',
+        cores_rejected: '4',
+        total_available_cpus: 28,
+        remaining_available_cpus: 22,
+        preempted: [{ service_name: 'vm', cores: '3,19' }],
+        preemption_policy: 'legacy',
+        pool: 'isolated',
+        cpu_thread_policy: 'prefer',
+        isolated_siblings: '',
       },
     ],
     [
@@ -233,6 +257,8 @@ describe('schema: results', () => {
             stale_cores: '',
             preemption_policy: 'legacy',
             pool: 'isolated',
+            cpu_thread_policy: 'prefer',
+            isolated_siblings: '',
           },
           {
             service_name: 'b',
@@ -245,6 +271,8 @@ describe('schema: results', () => {
             stale_cores: '',
             preemption_policy: null,
             pool: 'isolated',
+            cpu_thread_policy: null,
+            isolated_siblings: '',
           },
         ],
         supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
@@ -297,14 +325,16 @@ describe('schema: results', () => {
       {
         pool: '2-15,18-31',
         online: '0-31',
+        reserved: '4-7,20-23',
         numa_nodes: [
           {
             node_id: 0,
             cpus: '0-7,16-23',
             pool_cpus: '2-7,18-23',
-            free_cpus: '2-7,18-23',
+            free_cpus: '2-3,18-19',
             cores: ['2,18', '3,19'],
             hugepage_sizes_kb: [2048, 1048576],
+            l3_domains: ['0-3,16-19', '4-7,20-23'],
           },
         ],
       },
@@ -352,6 +382,8 @@ describe('schema: results', () => {
       hugepages: [],
       preemption_policy: 'legacy',
       pool: 'isolated',
+      cpu_thread_policy: 'prefer',
+      isolated_siblings: '',
     };
     const outcome = validateResult('list_allocations', {
       pool: 'isolated',

@@ -4,13 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ledger } from '../../src/allocator/index.js';
-import type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord } from '../../src/allocator/index.js';
+import type { HugepageReservation, PoolName, PreemptionPolicy, ServiceRecord, ThreadPolicy } from '../../src/allocator/index.js';
 import { CpuSet, parseCpuList } from '../../src/cpuset/index.js';
 
 export interface RecordSpec {
   explicit?: string;
   policy?: PreemptionPolicy;
   pool?: PoolName;
+  threadPolicy?: ThreadPolicy;
+  siblings?: string;
   hugepages?: HugepageReservation[];
 }
 
@@ -20,6 +22,8 @@ export function record(cpus: string, spec: RecordSpec = {}): ServiceRecord {
     explicit: spec.explicit === undefined ? CpuSet.EMPTY : parseCpuList(spec.explicit),
     policy: spec.policy ?? 'legacy',
     pool: spec.pool ?? 'isolated',
+    threadPolicy: spec.threadPolicy ?? 'prefer',
+    siblings: spec.siblings === undefined ? CpuSet.EMPTY : parseCpuList(spec.siblings),
     hugepages: spec.hugepages ?? [],
   };
 }
@@ -36,6 +40,8 @@ export function plain(ledger: Ledger) {
     explicit: r.explicit.toString(),
     policy: r.policy,
     pool: r.pool,
+    threadPolicy: r.threadPolicy,
+    siblings: r.siblings.toString(),
     hugepages: r.hugepages.map(({ node_id, size_kb, count }) => ({ node_id, size_kb, count })),
   }));
 }

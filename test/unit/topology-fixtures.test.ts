@@ -58,6 +58,27 @@ describe('host description: CPU numbering', () => {
       RangeError,
       /twice/,
     );
+    expect(() => fakeHost({ nodes: 1, coresPerNode: 6, threads: 1, l3PerNode: 4 })).to.throw(RangeError, /6 cores per node do not split into 4 L3 domains/);
+    expect(() => fakeHost({ nodes: 1, coresPerNode: 6, threads: 1, l3PerNode: 0 })).to.throw(RangeError, /l3PerNode/);
+  });
+
+  it("L3 domains: each node's cores split evenly, every thread of a core in its core's domain", () => {
+    const l3 = (desc: FakeHost) => topologyOf(desc).nodes.map((n) => n.l3Domains.map((d) => d.toString()));
+    expect(l3(hosts.EPYC_LIKE)).to.deep.equal([
+      ['0-3,32-35', '4-7,36-39', '8-11,40-43', '12-15,44-47'],
+      ['16-19,48-51', '20-23,52-55', '24-27,56-59', '28-31,60-63'],
+    ]);
+    expect(l3(fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, siblings: 'amd', l3PerNode: 2 }))).to.deep.equal([
+      ['0-3', '4-7'],
+      ['8-11', '12-15'],
+    ]);
+    // Offline CPUs have no cache directories and are left out of the lists, as the kernel does.
+    const offline = fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, l3PerNode: 2, online: '0-5' });
+    expect(l3(offline)).to.deep.equal([['0-1,4-5', '2-3']]);
+    expect([...offline.caches.keys()]).to.deep.equal([0, 4, 1, 5, 2, 3]);
+    // Without l3PerNode: no cache directories, one domain per node.
+    expect(hosts.SAMPLE.caches.size).to.equal(0);
+    expect(l3(hosts.SAMPLE)).to.deep.equal([['0-7,16-23'], ['8-15,24-31']]);
   });
 });
 
@@ -74,6 +95,26 @@ describe('host description: the written tree', () => {
     expect(file('devices/system/node/node1/cpulist')).to.equal('8-15,24-31\n');
     const pages = 'devices/system/node/node1/hugepages/hugepages-1048576kB';
     expect([file(`${pages}/nr_hugepages`), file(`${pages}/free_hugepages`)]).to.deep.equal(['4\n', '4\n']);
+    expect(existsSync(join(tree.path, 'devices/system/cpu/cpu3/cache')), 'the sample host has no cache files').to.equal(false);
+  });
+
+  it('writes the cache directories of a host with L3 domains as the kernel lays them out', () => {
+    const epyc = tempSysfs(hosts.EPYC_LIKE);
+    try {
+      const dir = (cpu: number, index: number) => join(epyc.path, `devices/system/cpu/cpu${cpu}/cache/index${index}`);
+      const index = (cpu: number, i: number) =>
+        ['level', 'type', 'shared_cpu_list'].map((name) => readFileSync(join(dir(cpu, i), name), 'utf8'));
+      expect([0, 1, 2, 3].map((i) => index(37, i))).to.deep.equal([
+        ['1\n', 'Data\n', '5,37\n'],
+        ['1\n', 'Instruction\n', '5,37\n'],
+        ['2\n', 'Unified\n', '5,37\n'],
+        ['3\n', 'Unified\n', '4-7,36-39\n'],
+      ]);
+      expect(existsSync(dir(37, 4))).to.equal(false);
+      expect(index(63, 3)[2]).to.equal('28-31,60-63\n');
+    } finally {
+      epyc.cleanup();
+    }
   });
 
   it('rewriting updates the counters in place', () => {
@@ -116,6 +157,8 @@ describe('topologyOf(desc) equals reading the written tree', () => {
     ['offline pool CPUs', fakeHost({ nodes: 2, coresPerNode: 8, threads: 2, online: '0-29', pool: '2-15,18-31' })],
     ['no NUMA, offline pool CPUs', fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, noNumaDirs: true, online: '0-5', pool: '1-7' })],
     ['AMD SMT-4 on 3 nodes', fakeHost({ nodes: 3, coresPerNode: 2, threads: 4, siblings: 'amd', pool: '4-23' })],
+    ['L3 domains, some CPUs offline', fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, l3PerNode: 2, online: '0-5,8-13', pool: '1-7,9-15' })],
+    ['L3 domains without NUMA directories', fakeHost({ nodes: 1, coresPerNode: 4, threads: 2, l3PerNode: 2, noNumaDirs: true, pool: '1-7' })],
   ];
   for (const [name, desc, options] of variants) {
     it(name, () => {

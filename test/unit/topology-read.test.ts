@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCpuList } from '../../src/cpuset/index.js';
 import { readTopology, TopologyError } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/index.js';
 import { fakeHost, tempSysfs } from '../fixtures/host.js';
@@ -32,6 +33,13 @@ function thrownBy(run: () => unknown): unknown {
   }
   throw new Error('expected an error, none was thrown');
 }
+/**
+ * 2 nodes × 2 L3 domains × 2 cores × 2 threads, cpu i and i+8 siblings: node 0's domains are
+ * 0-1,8-9 and 2-3,10-11. Cache files as EPYC_LIKE has them, in a tree a quarter of its size.
+ */
+const SMALL_L3 = fakeHost({ nodes: 2, coresPerNode: 4, threads: 2, l3PerNode: 2, pool: '1-7,9-15' });
+/** A file of a CPU's cache directory, below the sysfs root. */
+const cache = (cpu: number, index: number, file: string) => `devices/system/cpu/cpu${cpu}/cache/index${index}/${file}`;
 const nodeCpus = (t: Topology) => t.nodes.map((n) => [n.id, n.cpus.toString()]);
 const coreThreads = (t: Topology) => t.cores.map((c) => c.threads.toString());
 
@@ -274,18 +282,22 @@ describe('readTopology: --cpu-pool', () => {
 });
 
 describe('readTopology: malformed files', () => {
-  const cases: [string, string, string, RegExp][] = [
+  // Cache files on a host that has them.
+  const cases: [string, string, string, RegExp, FakeHost?][] = [
     ['isolated with a reversed range', 'devices/system/cpu/isolated', '3-1\n', /invalid cpulist "3-1": reversed range "3-1"/],
     ['online that is not a cpulist', 'devices/system/cpu/online', '0-31 cpus\n', /invalid cpulist "0-31 cpus"/],
     ['a node cpulist "abc"', 'devices/system/node/node1/cpulist', 'abc\n', /invalid cpulist "abc": bad item "abc"/],
     ['a siblings list "1,,2"', 'devices/system/cpu/cpu7/topology/thread_siblings_list', '1,,2\n', /empty item/],
     ['node cpulists that overlap', 'devices/system/node/node1/cpulist', '7-15,24-31\n', /CPUs also listed by another node: 7$/],
+    ['a cache level that is not a number', cache(0, 3, 'level'), 'three\n', /expected a non-negative integer, found "three"/, SMALL_L3],
+    ['a cache level of a CPU read after the first', cache(9, 3, 'level'), '3x\n', /found "3x"/, SMALL_L3],
+    ['an L3 shared_cpu_list "2-3,10-11,"', cache(3, 3, 'shared_cpu_list'), '2-3,10-11,\n', /empty item/, SMALL_L3],
   ];
-  for (const [name, path, text, detail] of cases) {
+  for (const [name, path, text, detail, host = hosts.SAMPLE] of cases) {
     it(`${name}: TopologyError naming the file`, () => {
       let root = '';
       const error = thrownBy(() =>
-        readHost(hosts.SAMPLE, {}, (r) => {
+        readHost(host, {}, (r) => {
           root = r;
           put(r, path, text);
         }),
@@ -305,5 +317,67 @@ describe('readTopology: malformed files', () => {
         mkdirSync(join(root, 'devices/system/cpu/online'));
       }),
     ).to.throw(TopologyError, /online: cannot be read \(EISDIR\)/);
+  });
+});
+
+describe('readTopology: L3 cache domains', () => {
+  const domains = (t: Topology) => t.nodes.map((n) => n.l3Domains.map((d) => d.toString()));
+  it('groups each node by the shared_cpu_list of the index whose level is 3', () => {
+    expect(domains(readHost(hosts.EPYC_LIKE))).to.deep.equal([
+      ['0-3,32-35', '4-7,36-39', '8-11,40-43', '12-15,44-47'],
+      ['16-19,48-51', '20-23,52-55', '24-27,56-59', '28-31,60-63'],
+    ]);
+  });
+
+  it('finds level 3 at whatever index a CPU has it, also where it differs from the CPU before', () => {
+    // The sample host given 2 L3 domains per node, the L3 at index5 (after a gap) except for
+    // CPUs 5 and 21, which have it at index1 and an L2 at index5.
+    const sampleDomains = ['0-3,16-19', '4-7,20-23', '8-11,24-27', '12-15,28-31'];
+    const t = readHost(hosts.SAMPLE, {}, (root) => {
+      for (const list of sampleDomains) {
+        for (const cpu of parseCpuList(list)) {
+          const l3 = cpu === 5 || cpu === 21 ? 1 : 5;
+          put(root, cache(cpu, 0, 'level'), '1\n');
+          put(root, cache(cpu, 0, 'shared_cpu_list'), `${cpu % 16},${(cpu % 16) + 16}\n`);
+          put(root, cache(cpu, 6 - l3, 'level'), '2\n');
+          put(root, cache(cpu, l3, 'level'), '3\n');
+          put(root, cache(cpu, l3, 'shared_cpu_list'), `${list}\n`);
+        }
+      }
+    });
+    expect(domains(t)).to.deep.equal([sampleDomains.slice(0, 2), sampleDomains.slice(2)]);
+  });
+
+  it('without cache files: one domain of every CPU per node; CPUs without them form a domain of their own', () => {
+    expect(domains(readHost(hosts.SAMPLE))).to.deep.equal([['0-7,16-23'], ['8-15,24-31']]);
+    expect(domains(readHost(hosts.NO_NUMA_DIRS))).to.deep.equal([['0-15']]);
+    const t = readHost(SMALL_L3, {}, (root) => {
+      rmSync(join(root, 'devices/system/cpu/cpu1/cache'), { recursive: true });
+      // No level-3 index, and a level-3 index without its shared_cpu_list, count as no cache files.
+      rmSync(join(root, 'devices/system/cpu/cpu2/cache/index3'), { recursive: true });
+      rmSync(join(root, cache(3, 3, 'shared_cpu_list')));
+    });
+    expect(domains(t)).to.deep.equal([
+      ['0,8-9', '1-3', '10-11'],
+      ['4-5,12-13', '6-7,14-15'],
+    ]);
+  });
+
+  it('tolerant (onProblem): a broken cache file is reported and its CPU counts as having no cache files', () => {
+    const tree = tempSysfs(SMALL_L3);
+    try {
+      put(tree.path, cache(3, 3, 'shared_cpu_list'), 'junk\n');
+      put(tree.path, cache(12, 3, 'level'), '\n');
+      const problems: TopologyError[] = [];
+      const t = readTopology(tree.path, { onProblem: (problem) => problems.push(problem) });
+      expect(problems.map((p) => p.source)).to.deep.equal([join(tree.path, cache(3, 3, 'shared_cpu_list')), join(tree.path, cache(12, 3, 'level'))]);
+      expect(domains(t)).to.deep.equal([
+        ['0-1,8-9', '2,10-11', '3'],
+        ['4-5,13', '6-7,14-15', '12'],
+      ]);
+      expect(t.pool.toString(), 'the rest of the host is read').to.equal('1-7,9-15');
+    } finally {
+      tree.cleanup();
+    }
   });
 });

@@ -45,6 +45,17 @@ export const SESSION: readonly Call[] = [
     caption: 'A node the host does not have.',
   },
   {
+    method: 'explicitly_allocate_cores',
+    params: { service_name: 'pmd', cores_requested: '8,12-13', cpu_thread_policy: 'isolate' },
+    caption:
+      'pmd names its CPUs, each alone on its core: 8 is held explicitly by ovs and is rejected; 12 and 13 are given, and their siblings 28 and 29 held idle for pmd.',
+  },
+  {
+    method: 'explicitly_allocate_cores',
+    params: { service_name: 'pmd2', cores_requested: '0-1' },
+    caption: 'CPUs out of the pool: none can be given.',
+  },
+  {
     method: 'allocate_hugepages',
     params: { service_name: 'ovs', node_id: 0, size_kb: 2048, hugepages_requested: 64 },
     caption: 'ovs reserves 64 pages of 2 MiB on node 0.',

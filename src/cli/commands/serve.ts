@@ -21,6 +21,8 @@ async function effectiveConfig(config: DaemonConfig, logger: Logger): Promise<Da
       // Unknown options must not widen a pool: the general pool is then offered with no CPU.
       logger.error(`cannot read the snap options: ${messageOf(error)}`);
       if (effective.generalPool === undefined) effective = { ...effective, generalPoolUnknown: `the snap option cpu-pool cannot be read: ${messageOf(error)}` };
+      // Unknown housekeeping CPUs could be handed out: every pool then hands out nothing.
+      if (effective.reservedCpus === undefined) effective = { ...effective, reservedCpusUnknown: `the snap option reserved-cpus cannot be read: ${messageOf(error)}` };
     }
   }
   const listenFd = activationFd();

@@ -38,8 +38,22 @@ export interface FakeHostSpec {
   readonly noPresent?: boolean;
   /** No thread_siblings_list files. */
   readonly noSiblings?: boolean;
+  /**
+   * L3 caches per node: each node's cores split into this many domains of consecutive cores (every
+   * thread of a core in its core's domain), and every online CPU given the cache directories of a
+   * real kernel (index0/1 L1d/L1i and index2 L2 of its core, index3 the L3 of its domain).
+   * Default: no cache directories.
+   */
+  readonly l3PerNode?: number;
   /** Hugepage pools; a node not named here has no hugepages directory. */
   readonly hugepages?: readonly HugepageSpec[];
+}
+
+/** One `cache/index<N>` directory of a CPU: the cache's level, type and the CPUs sharing it. */
+export interface FakeCache {
+  readonly level: number;
+  readonly type: 'Data' | 'Instruction' | 'Unified';
+  readonly shared: CpuSet;
 }
 
 /** The content of every file of the tree; null where the file is missing. */
@@ -52,6 +66,8 @@ export interface FakeHost {
   readonly nodes: readonly { readonly id: number; readonly cpus: CpuSet }[] | null;
   /** thread_siblings_list of each CPU that has one, by CPU. */
   readonly siblings: ReadonlyMap<number, CpuSet>;
+  /** The cache directories of each CPU that has them, by CPU; index N is the Nth entry. */
+  readonly caches: ReadonlyMap<number, readonly FakeCache[]>;
   /** Sorted by node, then size. */
   readonly hugepages: readonly HugepageCounters[];
 }
@@ -76,6 +92,28 @@ function hugepageCounters(spec: FakeHostSpec): HugepageCounters[] {
     }
   });
   return pools;
+}
+
+/** Each core's L1d, L1i and L2, and its domain's L3 (cores split evenly per node, see l3PerNode). */
+function cacheDirs(spec: FakeHostSpec, coreThreads: readonly CpuSet[]): Map<number, readonly FakeCache[]> {
+  const caches = new Map<number, readonly FakeCache[]>();
+  const perNode = spec.l3PerNode;
+  if (perNode === undefined) return caches;
+  checkCount('l3PerNode', perNode, 1);
+  if (spec.coresPerNode % perNode !== 0) throw new RangeError(`host: ${spec.coresPerNode} cores per node do not split into ${perNode} L3 domains`);
+  const coresPerDomain = spec.coresPerNode / perNode;
+  coreThreads.forEach((threads, core) => {
+    const first = core - (core % coresPerDomain);
+    const domain = coreThreads.slice(first, first + coresPerDomain).reduce((a, b) => a.union(b), CpuSet.EMPTY);
+    const dirs: readonly FakeCache[] = Object.freeze([
+      { level: 1, type: 'Data', shared: threads },
+      { level: 1, type: 'Instruction', shared: threads },
+      { level: 2, type: 'Unified', shared: threads },
+      { level: 3, type: 'Unified', shared: domain },
+    ]);
+    for (const cpu of threads) caches.set(cpu, dirs);
+  });
+  return caches;
 }
 
 export function fakeHost(spec: FakeHostSpec): FakeHost {
@@ -108,6 +146,7 @@ export function fakeHost(spec: FakeHostSpec): FakeHost {
     present: spec.noPresent ? null : all,
     nodes: spec.noNumaDirs ? null : Object.freeze(nodes),
     siblings,
+    caches: cacheDirs(spec, coreThreads),
     hugepages: Object.freeze(hugepageCounters(spec)),
   });
 }
@@ -128,6 +167,7 @@ export function topologyOf(desc: FakeHost, cpuPool?: CpuSet): Topology {
           hugepageSizes: desc.hugepages.filter((h) => h.node_id === id).map((h) => h.size_kb),
         })) ?? null,
       siblingsOf: (cpu) => desc.siblings.get(cpu) ?? null,
+      l3Of: (cpu) => desc.caches.get(cpu)?.find((cache) => cache.level === 3)?.shared ?? null,
     },
     cpuPool,
   );

@@ -16,6 +16,13 @@ function filesOf(desc: FakeHost, dir: string): Map<string, string> {
   if (desc.online) put(sysfsPaths.online(dir), desc.online.toString());
   if (desc.present) put(sysfsPaths.present(dir), desc.present.toString());
   for (const [cpu, threads] of desc.siblings) put(sysfsPaths.siblings(dir, cpu), threads.toString());
+  for (const [cpu, caches] of desc.caches) {
+    caches.forEach((cache, index) => {
+      put(sysfsPaths.cacheLevel(dir, cpu, index), cache.level);
+      put(join(dirname(sysfsPaths.cacheLevel(dir, cpu, index)), 'type'), cache.type);
+      put(sysfsPaths.cacheSharedCpus(dir, cpu, index), cache.shared.toString());
+    });
+  }
   for (const node of desc.nodes ?? []) put(sysfsPaths.nodeCpulist(dir, node.id), node.cpus.toString());
   for (const pool of desc.hugepages) {
     const counter = (name: HugepageCounter) => sysfsPaths.hugepageCounter(dir, pool.node_id, pool.size_kb, name);
