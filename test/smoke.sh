@@ -88,6 +88,17 @@ ok allocate_numa_cores '{"service_name":"ovs","numa_node":1,"num_of_cores":2}' |
   'r.cores_allocated === "8,24" && r.preempted.length === 0 && r.remaining_available_cpus === 19'
 refused allocate_numa_cores '{"service_name":"ovs","numa_node":7,"num_of_cores":2}' -32003 'NUMA node 7 does not exist'
 
+# explicitly_allocate_cores: 8 is ovs's explicit CPU, 9 and 25 are free
+ok explicitly_allocate_cores '{"service_name":"pmd","cores_requested":"8-9,25"}' | check explicitly_allocate_cores \
+  'r.cores_allocated === "9,25" && r.cores_rejected === "8" && r.remaining_available_cpus === 17'
+refused explicitly_allocate_cores '{"service_name":"pmd2","cores_requested":"0-1"}' -32002 \
+  'Failed to allocate requested explicit cores; conflicts with existing explicit allocations: 0-1'
+ok release_service '{"service_name":"pmd"}' | check release_service 'r.released_cores === "9,25"'
+
+# get_nova_config
+ok get_nova_config '{"service_name":"nova"}' | check get_nova_config 'r.cpu_dedicated_set === "2-3,18-19"'
+refused get_nova_config '{"service_name":"nova","pool":"general"}' -32009 'CPU pool general does not exist'
+
 # allocate_hugepages
 ok allocate_hugepages '{"service_name":"ovs","node_id":0,"size_kb":2048,"hugepages_requested":16}' | check allocate_hugepages \
   'r.allocation_successful === true && r.hugepages_requested === 16 && r.node_id === 0 && r.size_kb === 2048'
@@ -125,7 +136,7 @@ grep -q 'not valid JSON' "$work/err" || fail "call with bad JSON-PARAMS: no clea
 
 # The views
 "$bin" status --socket "$socket" >"$work/out" || fail "status exited $?"
-grep -Eq '^nova +isolated +legacy +2-3,18-19 \(4\)' "$work/out" || fail "status: no row for nova: $(cat "$work/out")"
+grep -Eq '^nova +isolated +legacy +prefer +2-3,18-19 \(4\)' "$work/out" || fail "status: no row for nova: $(cat "$work/out")"
 "$bin" status --json --socket "$socket" | check "status --json" \
   'r.list_allocations.isolated.total_allocations === 2 && r.get_topology.pool === "2-15,18-31"'
 "$bin" topology --socket "$socket" >"$work/out" || fail "topology exited $?"
