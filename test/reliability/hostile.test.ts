@@ -1,6 +1,6 @@
 // Hostile and careless clients against `serve` in a child process (docs/api.md): the
 // daemon stays up, answers garbage with JSON-RPC errors only, keeps serving a normal client, and
-// its memory stays bounded. `make soak` runs the flood at ten times the size, and bounds the normal
+// its memory stays bounded. `make soak` runs the flood at twenty times the size, and bounds the normal
 // client's latency (a wall-clock figure, so not asserted here).
 import { expect } from 'chai';
 import { TRANSPORT_DEFAULTS } from '../../src/transport/index.js';
@@ -61,13 +61,14 @@ describe('reliability: hostile clients against serve in a child process', functi
     expect(daemon.stderr, 'no error in the log').not.to.match(/^\S+ error /m);
   });
 
-  it('answers 10,000 generated malformed messages, pipelined on 4 connections, with valid JSON-RPC replies only', async () => {
+  // `make soak` floods with 100,000.
+  it('answers 5,000 generated malformed messages, pipelined on 4 connections, with valid JSON-RPC replies only', async () => {
     const seed = seedFromEnv();
     const report = emptyFloodReport(seed);
-    await flood(socket, 10_000, 4, seed, report);
+    await flood(socket, 5_000, 4, seed, report);
     expect(report.violations, `fast-check seed ${seed} (replay with EPA_TEST_SEED=${seed})`).to.deep.equal([]);
     // Blank lines and notifications get no reply; nearly everything else gets one.
-    expect(report.replies).to.be.above(8000);
+    expect(report.replies).to.be.above(4000);
     expect(Object.keys(report.kinds)).to.have.length.above(10);
     await releaseEverything(socket);
   });
@@ -105,7 +106,9 @@ describe('reliability: hostile clients against serve in a child process', functi
     const huge = (await firstReply(socket, `[${Array<string>(20_000).fill(discover).join(',')}]\n`)) as { error: { code: number } };
     expect(huge.error.code).to.equal(-32600);
     expect(daemon.rssBytes() - before).to.be.below(64 * MiB);
-    const full = (await firstReply(socket, `[${Array<string>(MAX_BATCH).fill(discover).join(',')}]\n`)) as unknown[];
+    // A batch at the cap is answered in full (with a lighter method: the cap, not the weight, is tested here).
+    const topology = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'get_topology' });
+    const full = (await firstReply(socket, `[${Array<string>(MAX_BATCH).fill(topology).join(',')}]\n`)) as unknown[];
     expect(full).to.have.length(MAX_BATCH);
   });
 
