@@ -17,6 +17,7 @@ import type {
   ReleaseServiceResult,
   ThreadPolicy,
 } from '../../schema/index.js';
+import type { NumaNode } from '../topology/index.js';
 import type { Ledger, ServiceRecord } from './ledger.js';
 import { type HostView, type Plan, type Pool, poolNamed, serviceState, totals, withCpus } from './host-view.js';
 import { pickByCores } from './placement.js';
@@ -175,18 +176,18 @@ function preempt(ledger: Ledger, host: HostView, taken: CpuSet, changes: Map<str
  * Places k CPUs under a thread policy, free ones before preempted ones: from `free` alone when
  * that suffices, else from `free` and `preemptible` together.
  */
-function placePreferringFree(host: HostView, threads: ThreadPolicy, own: CpuSet, free: CpuSet, preemptible: CpuSet, k: number): Placed {
+function placePreferringFree(host: HostView, node: NumaNode, threads: ThreadPolicy, own: CpuSet, free: CpuSet, preemptible: CpuSet, k: number): Placed {
   if (threads === 'prefer') {
-    const placed = placeUnder(threads, host.topology, own, free, Math.min(k, free.size));
+    const placed = placeUnder(threads, host.topology, own, free, Math.min(k, free.size), node);
     if (placed.cpus.size === k) return placed;
     // Taken only when free CPUs do not suffice.
     return { cpus: placed.cpus.union(pickByCores(host.topology, preemptible, k - placed.cpus.size)), siblings: CpuSet.EMPTY };
   }
   try {
-    return placeUnder(threads, host.topology, own, free, k);
+    return placeUnder(threads, host.topology, own, free, k, node);
   } catch (error) {
     if (preemptible.isEmpty()) throw error;
-    return placeUnder(threads, host.topology, own, free.union(preemptible), k);
+    return placeUnder(threads, host.topology, own, free.union(preemptible), k, node);
   }
 }
 
@@ -217,7 +218,7 @@ export function allocateNumaCores(
     if (threads === 'prefer' && candidates.size < p.num_of_cores) {
       throw DomainErrors.insufficientNumaCpus(p.numa_node, p.num_of_cores, candidates.size, pool.name);
     }
-    placed = placePreferringFree(host, threads, record.cpus.intersect(free), free, preemptible, p.num_of_cores);
+    placed = placePreferringFree(host, node, threads, record.cpus.intersect(free), free, preemptible, p.num_of_cores);
     preempt(ledger, host, placed.cpus.union(placed.siblings).intersect(others), changes, preempted);
   }
   const explicit = record.explicit.difference(node.cpus).union(placed.cpus);

@@ -148,9 +148,13 @@ export function addOnFewestNodes(topology: Topology, held: CpuSet, free: CpuSet,
 
 /**
  * Exactly k CPUs for a service that holds `held` (eligible ones), drawing new ones from `free`:
- * keeps as many held CPUs as k allows (step 1), then adds on the fewest nodes (step 2).
+ * keeps as many held CPUs as k allows (step 1), then adds on the fewest nodes (step 2), or on
+ * `node` when every CPU of `free` is on it.
  */
-export function placeCount(topology: Topology, held: CpuSet, free: CpuSet, k: number): CpuSet {
+export function placeCount(topology: Topology, held: CpuSet, free: CpuSet, k: number, node?: NumaNode): CpuSet {
   if (held.size >= k) return keepOnFewestNodes(topology, held, k);
-  return held.union(addOnFewestNodes(topology, held, free.difference(held), k - held.size));
+  const available = free.difference(held);
+  // A request for one node (allocate_numa_cores) skips the node step: its CPUs are all there.
+  const added = node ? pickOnFewestL3(topology, node, held, available, k - held.size) : addOnFewestNodes(topology, held, available, k - held.size);
+  return held.union(added);
 }

@@ -3,7 +3,7 @@
 // physical cores only, with the same node and L3 steps.
 import { CpuSet } from '../cpuset/index.js';
 import { DomainErrors, type ThreadPolicy } from '../../schema/index.js';
-import type { Topology } from '../topology/index.js';
+import type { NumaNode, Topology } from '../topology/index.js';
 import { Memo } from '../memo/index.js';
 import { placeCount } from './placement.js';
 
@@ -71,11 +71,11 @@ export function shareUnder(policy: ThreadPolicy, topology: Topology, free: CpuSe
 
 /**
  * Exactly k CPUs for a service that holds `held`, from `allowed` (free CPUs and its own; held ⊆
- * allowed), under a thread policy. Throws INSUFFICIENT_CPUS (with whole_cores_available) when
+ * allowed, all on `node` when given), under a thread policy. Throws INSUFFICIENT_CPUS (with whole_cores_available) when
  * require or isolate cannot be met.
  */
-export function placeUnder(policy: ThreadPolicy, topology: Topology, held: CpuSet, allowed: CpuSet, k: number): Placed {
-  if (policy === 'prefer') return { cpus: placeCount(topology, held, allowed, k), siblings: CpuSet.EMPTY };
+export function placeUnder(policy: ThreadPolicy, topology: Topology, held: CpuSet, allowed: CpuSet, k: number, node?: NumaNode): Placed {
+  if (policy === 'prefer') return { cpus: placeCount(topology, held, allowed, k, node), siblings: CpuSet.EMPTY };
   const { ids, cpus: whole } = wholeCores(topology, allowed);
   if (policy === 'require') {
     const refuse = () => DomainErrors.insufficientWholeCores(k, ids.size, whole.size, policy);
@@ -87,7 +87,7 @@ export function placeUnder(policy: ThreadPolicy, topology: Topology, held: CpuSe
       const core = topology.coreOf(cpu);
       if (core !== undefined && ids.has(core.id)) kept.push(...core.threadList);
     }
-    const cpus = placeCount(topology, CpuSet.from(kept), whole, k);
+    const cpus = placeCount(topology, CpuSet.from(kept), whole, k, node);
     // Whole cores are taken while they fit, so only a count no set of whole cores adds up to splits one.
     for (const cpu of cpus) if (!topology.coreOf(cpu)!.threadList.every((t) => cpus.has(t))) throw refuse();
     return { cpus, siblings: CpuSet.EMPTY };
@@ -100,7 +100,7 @@ export function placeUnder(policy: ThreadPolicy, topology: Topology, held: CpuSe
     const core = topology.coreOf(cpu);
     if (core !== undefined && cpu !== core.id && standIns.has(core.id)) standIns = standIns.difference(CpuSet.of(core.id)).union(CpuSet.of(cpu));
   }
-  const cpus = placeCount(topology, held.intersect(standIns), standIns, k);
+  const cpus = placeCount(topology, held.intersect(standIns), standIns, k, node);
   const siblings: number[] = [];
   for (const cpu of cpus) for (const t of topology.coreOf(cpu)!.threadList) if (t !== cpu) siblings.push(t);
   return { cpus, siblings: CpuSet.from(siblings) };
