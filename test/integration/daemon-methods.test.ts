@@ -10,6 +10,7 @@ import { writeSysfs } from '../fixtures/host.js';
 import { EPYC_LIKE, HUGEPAGES_SOME_NODES, NO_ISOLATED, NO_NUMA_DIRS, SAMPLE } from '../fixtures/hosts.js';
 import { fakeHost } from '../fixtures/host.js';
 import { daemonsPerTest } from '../support/daemon.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 describe('daemon over JSON-RPC: methods', () => {
   const start = daemonsPerTest();
@@ -268,15 +269,7 @@ describe('daemon over JSON-RPC: methods', () => {
             isolated_siblings: '',
           },
         ],
-        supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-        cpu_pool: {
-          name: 'isolated',
-          source: 'isolated',
-          configured_cpus: '2-15,18-31',
-          eligible_cpus: '2-15,18-31',
-          unavailable_allocated_cpus: '',
-          unavailable_reason: null,
-        },
+        ...SAMPLE_POOL_FIELDS,
       });
     });
   });

@@ -22,6 +22,7 @@ import {
   releaseIn,
   run,
 } from './allocator-harness.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 const GENERAL = { pool: 'general' } as const;
 const sample = machineWith(SAMPLE, { general: '0-1,16-17' });
@@ -270,15 +271,7 @@ describe('allocator: named pools', () => {
             pool: 'isolated',
           },
         ],
-        supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-        cpu_pool: {
-          name: 'isolated',
-          source: 'isolated',
-          configured_cpus: '2-15,18-31',
-          eligible_cpus: '2-15,18-31',
-          unavailable_allocated_cpus: '',
-          unavailable_reason: null,
-        },
+        ...SAMPLE_POOL_FIELDS,
       });
       expect(list(sample, ledger, 'isolated')).to.deep.equal(list(sample, ledger));
     });

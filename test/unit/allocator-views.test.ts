@@ -17,6 +17,7 @@ import {
   run,
   topology,
 } from './allocator-harness.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 const sample = machine(SAMPLE);
 
@@ -110,15 +111,7 @@ describe('allocator: list_allocations', () => {
           pool: 'isolated',
         },
       ],
-      supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-      cpu_pool: {
-        name: 'isolated',
-        source: 'isolated',
-        configured_cpus: '2-15,18-31',
-        eligible_cpus: '2-15,18-31',
-        unavailable_allocated_cpus: '',
-        unavailable_reason: null,
-      },
+      ...SAMPLE_POOL_FIELDS,
     });
   });
 
@@ -145,15 +138,7 @@ describe('allocator: list_allocations', () => {
       total_available_cpus: 28,
       remaining_available_cpus: 28,
       allocations: [],
-      supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-      cpu_pool: {
-        name: 'isolated',
-        source: 'isolated',
-        configured_cpus: '2-15,18-31',
-        eligible_cpus: '2-15,18-31',
-        unavailable_allocated_cpus: '',
-        unavailable_reason: null,
-      },
+      ...SAMPLE_POOL_FIELDS,
     });
   });
 });

@@ -4,6 +4,7 @@ import { connectFailure, demoText, describeHost, formatRpcError, shellQuote } fr
 import { cpusWithCount, formatSizeKb, renderTable } from '../../src/cli/table.js';
 import { formatMemory, formatStatus, formatTopology } from '../../src/cli/reports.js';
 import { SAMPLE_HOST } from '../../src/topology/fake/index.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 // Results as the daemon answers them on the sample host after: nova allocate_cores 4,
 // ovs allocate_numa_cores node 1 × 2, ovs allocate_hugepages node 0 2 MiB × 64.
@@ -35,15 +36,7 @@ const TOPOLOGY: ResultOf<'get_topology'> = {
 
 const ALLOCATIONS: ResultOf<'list_allocations'> = {
   pool: 'isolated',
-  supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-  cpu_pool: {
-    name: 'isolated',
-    source: 'isolated',
-    configured_cpus: '2-15,18-31',
-    eligible_cpus: '2-15,18-31',
-    unavailable_allocated_cpus: '',
-    unavailable_reason: null,
-  },
+  ...SAMPLE_POOL_FIELDS,
   total_allocations: 2,
   total_allocated_cpus: 6,
   total_available_cpus: 28,

@@ -6,6 +6,7 @@ import { formatChange, formatReservations } from '../../src/cli/changes.js';
 import { formatNovaConfig } from '../../src/cli/nova-conf.js';
 import { buildProgram, type Actions, type ViewRequest } from '../../src/cli/program.js';
 import { formatStatus } from '../../src/cli/reports.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 const AT = new Date('2026-12-02T10:00:00.000Z');
 
@@ -26,15 +27,7 @@ type Memory = ResultOf<'get_memory_info'>;
 
 const ISOLATED: Allocations = {
   pool: 'isolated',
-  supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-  cpu_pool: {
-    name: 'isolated',
-    source: 'isolated',
-    configured_cpus: '2-15,18-31',
-    eligible_cpus: '2-15,18-31',
-    unavailable_allocated_cpus: '',
-    unavailable_reason: null,
-  },
+  ...SAMPLE_POOL_FIELDS,
   total_allocations: 1,
   total_allocated_cpus: 6,
   total_available_cpus: 28,

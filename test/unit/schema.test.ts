@@ -15,6 +15,7 @@ import {
   validateResult,
 } from '../../schema/index.js';
 import type { MethodName, ValidationIssue } from '../../schema/index.js';
+import { SAMPLE_POOL_FIELDS } from '../fixtures/results.js';
 
 function issues(method: MethodName, params: unknown): ValidationIssue[] {
   const outcome = validateParams(method, params);
@@ -275,15 +276,7 @@ describe('schema: results', () => {
             isolated_siblings: '',
           },
         ],
-        supported_cpu_features: ['non-preemptive-allocations', 'cpu-pools'],
-        cpu_pool: {
-          name: 'isolated',
-          source: 'isolated',
-          configured_cpus: '2-15,18-31',
-          eligible_cpus: '2-15,18-31',
-          unavailable_allocated_cpus: '',
-          unavailable_reason: null,
-        },
+        ...SAMPLE_POOL_FIELDS,
       },
     ],
     [
