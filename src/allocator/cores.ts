@@ -1,7 +1,7 @@
 // The CPU methods (docs/api.md) as pure plans: (host, ledger, params) → (next ledger,
 // result), or a DomainError that leaves everything as it was.
 import { CpuSet, parseCpuList } from '../cpuset/index.js';
-import { DEFAULT_POOL, DomainErrors } from '../../schema/index.js';
+import { DEFAULT_POOL, DEFAULT_THREAD_POLICY, DomainErrors } from '../../schema/index.js';
 import type {
   AllocateCoresParams,
   AllocateCoresResult,
@@ -13,6 +13,7 @@ import type {
   PreemptionPolicy,
   ExplicitlyAllocateCoresParams,
   ExplicitlyAllocateCoresResult,
+  PreemptedEntry,
   ReleaseServiceParams,
   ReleaseServiceResult,
   ThreadPolicy,
@@ -61,10 +62,8 @@ function keepProtected(record: ServiceRecord, pool: Pool, dropped: CpuSet): void
 
 /** The service's thread policy after a request: the one asked for, else its current one. */
 function threadPolicyAfter(record: ServiceRecord, asked: ThreadPolicy | undefined): ThreadPolicy {
-  return asked ?? (record.cpus.isEmpty() ? EMPTY_THREAD_POLICY : record.threadPolicy);
+  return asked ?? (record.cpus.isEmpty() ? DEFAULT_THREAD_POLICY : record.threadPolicy);
 }
-
-const EMPTY_THREAD_POLICY: ThreadPolicy = 'prefer';
 
 /** The CPUs other services hold (their idle siblings included): never the service's to place on. */
 function othersOf(ledger: Ledger, record: ServiceRecord): CpuSet {
@@ -145,13 +144,13 @@ function numaNode(host: HostView, nodeId: number) {
 }
 
 /**
- * The CPUs of a pool that a request of `record`'s service may take from other services: automatic
+ * The CPUs of a pool that a request may take from other services (`others`, othersOf): automatic
  * CPUs of legacy services of the pool (never explicit, protected or idle siblings, nor another
  * pool's, which are stale here); none for a protected request.
  */
-function preemptibleFor(ledger: Ledger, record: ServiceRecord, pool: Pool, policy: PreemptionPolicy): CpuSet {
+function preemptibleFor(ledger: Ledger, others: CpuSet, pool: Pool, policy: PreemptionPolicy): CpuSet {
   if (policy === 'non-preemptive') return CpuSet.EMPTY;
-  return othersOf(ledger, record)
+  return others
     .intersect(ledger.ownedIn(pool.name))
     .difference(ledger.explicitOwned)
     .difference(ledger.protectedOwned)
@@ -159,10 +158,13 @@ function preemptibleFor(ledger: Ledger, record: ServiceRecord, pool: Pool, polic
 }
 
 /**
- * Takes `taken` (and, for a service that runs isolated, the idle siblings of the cores it loses,
- * which go back to the pool) from their owners; records what each lost in `preempted`.
+ * The ledger with the service's new record, after taking `taken` from the other services that
+ * held it (a service that runs isolated also loses the idle siblings of the cores it loses, which
+ * go back to the pool), and what each of them lost.
  */
-function preempt(ledger: Ledger, host: HostView, taken: CpuSet, changes: Map<string, ServiceRecord>, preempted: { service_name: string; cores: string }[]) {
+function withPreemption(ledger: Ledger, host: HostView, taken: CpuSet, service: string, record: ServiceRecord) {
+  const changes = new Map<string, ServiceRecord>();
+  const preempted: PreemptedEntry[] = [];
   for (const [victim, cpus] of byOwner(ledger, taken)) {
     const v = ledger.recordOf(victim);
     let lostCores = CpuSet.EMPTY;
@@ -170,6 +172,8 @@ function preempt(ledger: Ledger, host: HostView, taken: CpuSet, changes: Map<str
     changes.set(victim, withCpus(v, v.cpus.difference(cpus), v.explicit, v.policy, v.pool, v.threadPolicy, v.siblings.difference(lostCores)));
     preempted.push({ service_name: victim, cores: cpus.toString() });
   }
+  changes.set(service, record);
+  return { next: ledger.withChanges(changes), preempted };
 }
 
 /**
@@ -203,29 +207,26 @@ export function allocateNumaCores(
   const release = p.num_of_cores === -1;
   const policy = policyAfter(record, p.preemption_policy, !release || !elsewhere.isEmpty());
   const threads = threadPolicyAfter(record, p.cpu_thread_policy);
-  const changes = new Map<string, ServiceRecord>();
-  const preempted: { service_name: string; cores: string }[] = [];
+  const others = othersOf(ledger, record);
   let placed: Placed = { cpus: CpuSet.EMPTY, siblings: CpuSet.EMPTY };
 
   if (!release) {
     if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
     keepProtected(record, pool, record.cpus.intersect(node.cpus));
     const onNode = pool.eligible.intersect(node.cpus);
-    const others = othersOf(ledger, record);
-    const preemptible = onNode.intersect(preemptibleFor(ledger, record, pool, policy));
+    const preemptible = onNode.intersect(preemptibleFor(ledger, others, pool, policy));
     const free = onNode.difference(others);
     const candidates = free.union(preemptible);
     if (threads === 'prefer' && candidates.size < p.num_of_cores) {
       throw DomainErrors.insufficientNumaCpus(p.numa_node, p.num_of_cores, candidates.size, pool.name);
     }
     placed = placePreferringFree(host, node, threads, record.cpus.intersect(free), free, preemptible, p.num_of_cores);
-    preempt(ledger, host, placed.cpus.union(placed.siblings).intersect(others), changes, preempted);
   }
   const explicit = record.explicit.difference(node.cpus).union(placed.cpus);
   // Idle siblings elsewhere stay only while the service stays isolated.
   const siblings = threads === 'isolate' ? record.siblings.difference(node.cpus).union(placed.siblings) : CpuSet.EMPTY;
-  changes.set(service, withCpus(record, elsewhere.union(placed.cpus), explicit, policy, pool.name, threads, siblings));
-  const next = ledger.withChanges(changes);
+  const after = withCpus(record, elsewhere.union(placed.cpus), explicit, policy, pool.name, threads, siblings);
+  const { next, preempted } = withPreemption(ledger, host, placed.cpus.union(placed.siblings).intersect(others), service, after);
   return {
     next,
     result: {
@@ -278,15 +279,12 @@ export function explicitlyAllocateCores(
   if (pool.eligible.isEmpty()) throw DomainErrors.noIsolatedCpus(pool.unavailable);
   const requested = parseCpuList(p.cores_requested);
   const others = othersOf(ledger, record);
-  const allowed = pool.eligible.difference(others).union(pool.eligible.intersect(preemptibleFor(ledger, record, pool, policy)));
+  const allowed = pool.eligible.difference(others).union(pool.eligible.intersect(preemptibleFor(ledger, others, pool, policy)));
   const placed = givable(host, threads, requested, allowed);
   const rejected = requested.difference(placed.cpus);
   if (placed.cpus.isEmpty()) throw DomainErrors.noRequestedCpus(requested.size, rejected.toString());
-  const changes = new Map<string, ServiceRecord>();
-  const preempted: { service_name: string; cores: string }[] = [];
-  preempt(ledger, host, placed.cpus.union(placed.siblings).intersect(others), changes, preempted);
-  changes.set(service, withCpus(record, placed.cpus, placed.cpus, policy, pool.name, threads, placed.siblings));
-  const next = ledger.withChanges(changes);
+  const after = withCpus(record, placed.cpus, placed.cpus, policy, pool.name, threads, placed.siblings);
+  const { next, preempted } = withPreemption(ledger, host, placed.cpus.union(placed.siblings).intersect(others), service, after);
   return {
     next,
     result: {

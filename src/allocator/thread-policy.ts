@@ -1,4 +1,4 @@
-// The thread policies (README.md, "Thread policy"): Nova's hw:cpu_thread_policy for the host's
+// The thread policies (README.md, "Placement for latency-sensitive services"): Nova's hw:cpu_thread_policy for the host's
 // services. "prefer" is placement as it always was; "require" and "isolate" place over whole
 // physical cores only, with the same node and L3 steps.
 import { CpuSet } from '../cpuset/index.js';
@@ -36,7 +36,7 @@ function coreShapes(topology: Topology): readonly CoreShape[] {
 }
 
 /** The cores all of whose threads are in `allowed`: their ids (lowest threads), and every thread of them. */
-export function wholeCores(topology: Topology, allowed: CpuSet): { readonly ids: CpuSet; readonly cpus: CpuSet } {
+function wholeCores(topology: Topology, allowed: CpuSet): { readonly ids: CpuSet; readonly cpus: CpuSet } {
   let ids = CpuSet.EMPTY;
   let cpus = CpuSet.EMPTY;
   for (const shape of coreShapes(topology)) {
@@ -71,8 +71,8 @@ export function shareUnder(policy: ThreadPolicy, topology: Topology, free: CpuSe
 
 /**
  * Exactly k CPUs for a service that holds `held`, from `allowed` (free CPUs and its own; held ⊆
- * allowed, all on `node` when given), under a thread policy. Throws INSUFFICIENT_CPUS (with whole_cores_available) when
- * require or isolate cannot be met.
+ * allowed, all on `node` when given), under a thread policy. Throws INSUFFICIENT_CPUS (with
+ * whole_cores_available) when require or isolate cannot be met.
  */
 export function placeUnder(policy: ThreadPolicy, topology: Topology, held: CpuSet, allowed: CpuSet, k: number, node?: NumaNode): Placed {
   if (policy === 'prefer') return { cpus: placeCount(topology, held, allowed, k, node), siblings: CpuSet.EMPTY };

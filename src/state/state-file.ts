@@ -33,7 +33,7 @@ export const StateFileSchema = Type.Object(
           preemption_policies: Type.Optional(byService(Type.Enum(PREEMPTION_POLICIES))),
           // The Python daemon records "isolated" too; we write only "general" (absent means isolated).
           allocation_pools: Type.Optional(byService(Type.Enum(POOL_NAMES))),
-          // Ours alone (README.md, "Thread policy"); written only for services that use them.
+          // Ours alone (README.md, "Placement for latency-sensitive services"); written only for services that use them.
           thread_policies: Type.Optional(byService(Type.Enum(THREAD_POLICIES))),
           isolated_siblings: Type.Optional(byService(Type.String())),
         },
