@@ -42,8 +42,8 @@ export function pickByCores(topology: Topology, candidates: CpuSet, k: number): 
 }
 
 /**
- * Which of `groups` to draw k CPUs from, the same rule at every level (NUMA nodes, L3 domains):
- * first the groups the service already uses (most held first); then the group with the fewest free
+ * Which of `groups` (a node's L3 domains) to draw k CPUs from, by the rule of the node step
+ * (addOnFewestNodes): first the groups the service already uses (most held first); then the group with the fewest free
  * CPUs that fits what is left (best fit), lowest index on ties; when none fits, whole groups with
  * the most free first until the rest fits in one. Gives each chosen group's free CPUs and how
  * many to take there, in order.
